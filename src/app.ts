@@ -1,0 +1,131 @@
+// buildApp(config): the whole service as a Fastify instance. Process concerns (listen, signals) live in server.ts;
+// tests build this, never the server.
+import cors from '@fastify/cors'
+import fastifyStatic from '@fastify/static'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import type { Config } from './config.js'
+import { errorHandler, notFoundHandler } from './plugins/error-handler.js'
+import { serviceAuth } from './plugins/service-auth.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import completeRoute from './routes/complete.js'
+import localUploadRoute from './routes/local-upload.js'
+import opsRoutes from './routes/ops.js'
+import { Confirmed, ErrorSchema, Upload, UploadTicket } from './routes/schemas.js'
+import uploadRoutes from './routes/uploads.js'
+import { LocalStorage } from './storage/local.js'
+import { safePath } from './storage/safe-path.js'
+import { createStorage, type Storage } from './storage/storage.js'
+import { createStore } from './store/index.js'
+import type { Store } from './store/store.js'
+import { UploadService } from './uploads/service.js'
+import { openapiDocument } from './openapi.js'
+
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    store: Store
+    storage: Storage
+    uploads: UploadService
+    metrics: Metrics
+    /** True once close() began: readiness answers 503 so load balancers stop sending work. */
+    closing: boolean
+  }
+}
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger']
+  /** Injected by tests (a fault-injecting wrapper); otherwise built from the config. */
+  store?: Store
+  storage?: Storage
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
+
+export async function buildApp (config: Config, opts: BuildOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    requestIdHeader: false,
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  const metrics = createMetrics()
+  const store = opts.store ?? await createStore(config)
+  const storage = opts.storage ?? await createStorage(config)
+  app.decorate('config', config)
+  app.decorate('metrics', metrics)
+  app.decorate('store', store)
+  app.decorate('storage', storage)
+  app.decorate('uploads', new UploadService(config, storage, store, metrics))
+  app.decorate('closing', false)
+  app.addHook('preClose', async () => { app.closing = true })
+  app.addHook('onClose', async () => {
+    await storage.close()
+    await store.close()
+  })
+
+  app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode }, reply.elapsedTime / 1000)
+  })
+  // A POST without a body (completion from a browser) is not an error.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') { done(null, undefined); return }
+    try { done(null, JSON.parse(body as string)) } catch { done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400, code: 'VALIDATION' }), undefined) }
+  })
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler(notFoundHandler)
+
+  for (const schema of [ErrorSchema, UploadTicket, Confirmed, Upload]) app.addSchema(schema)
+  await app.register(swagger, openapiDocument(config))
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(opsRoutes)
+
+  // Internal scope: service tokens.
+  await app.register(async (internal) => {
+    internal.addHook('onRequest', serviceAuth(config, app.log))
+    await internal.register(uploadRoutes)
+  })
+
+  // Browser scope: CORS for the configured origins only.
+  await app.register(async (browser) => {
+    await browser.register(cors, {
+      origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
+      methods: ['POST', 'GET'],
+      maxAge: 600,
+      hideOptionsRoute: true
+    })
+    await browser.register(completeRoute)
+    if (storage instanceof LocalStorage) await browser.register(localUploadRoute, { storage })
+  })
+
+  if (storage instanceof LocalStorage) {
+    await app.register(fastifyStatic, {
+      root: storage.profileDir,
+      prefix: '/uploads/profile/',
+      index: false,
+      list: false,
+      dotfiles: 'deny',
+      decorateReply: false,
+      // Every served path goes through the one safe-path function: only generated file names are served.
+      allowedPath: (pathName) => safePath(storage.profileDir, pathName.replace(/^\//, '')) !== undefined,
+      setHeaders: (res) => {
+        res.header('x-content-type-options', 'nosniff')
+        res.header('content-security-policy', "default-src 'none'; sandbox")
+        res.header('cross-origin-resource-policy', 'cross-origin')
+      }
+    })
+  }
+  return app
+}

@@ -1,0 +1,224 @@
+// The only reader of process.env: the environment is parsed once, at the edge, into one typed Config.
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Int = (description: string, minimum = 0) =>
+  Type.Optional(Type.Integer({ minimum, description }))
+const Bool = (description: string) => Type.Optional(Type.Boolean({ description }))
+const Str = (description: string, extra: object = {}) =>
+  Type.Optional(Type.String({ minLength: 1, description, ...extra }))
+const Url = (description: string) => Str(description, { pattern: '^https?://[^\\s]+$' })
+
+/** The environment as the service reads it. Unknown variables are ignored (the process env holds many). */
+export const EnvSchema = Type.Object({
+  ENVIRONMENT: Str('production → S3; anything else → development'),
+  DEBUG: Str('used when ENVIRONMENT is unset: false/0 → production'),
+  HOST: Str('address to listen on'),
+  PORT: Int('port to listen on (0..65535)'),
+  PUBLIC_BASE_URL: Url('base of development image URLs and of the development upload URL'),
+  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+  SERVICE_TOKENS: Str('comma-separated bearer tokens for internal endpoints'),
+  WEBHOOK_URL: Url('where confirmation webhooks are POSTed'),
+  WEBHOOK_SECRET: Str('comma-separated Standard Webhooks secrets (whsec_ + base64); the first signs, all sign during rotation', {
+    pattern: '^whsec_[A-Za-z0-9+/=]+(,whsec_[A-Za-z0-9+/=]+)*$'
+  }),
+  WEBHOOK_MAX_ATTEMPTS: Int('delivery attempts before an event is dead', 1),
+  WEBHOOK_TIMEOUT_MS: Int('total timeout of one delivery attempt', 100),
+  WEBHOOK_CONCURRENCY: Int('deliveries in flight at once per replica', 1),
+  WEBHOOK_BACKOFF_BASE_MS: Int('first retry delay (doubles each attempt, with jitter)', 1),
+  WEBHOOK_BACKOFF_MAX_MS: Int('longest retry delay', 1),
+  MAX_UPLOAD_BYTES: Int('largest accepted image in bytes', 1),
+  ALLOWED_CONTENT_TYPES: Str('comma-separated image types accepted'),
+  UPLOAD_TTL_SECONDS: Int('how long an upload ticket is valid', 1),
+  UPLOAD_SIGNING_SECRET: Str('development only: secret that signs local upload policies (default: random per start)', { minLength: 16 }),
+  SWEEP_INTERVAL_SECONDS: Int('how often uploads never completed are confirmed or expired (0 disables)'),
+  AWS_ACCESS_KEY_ID: Str('IAM access key (else the default credential chain)'),
+  AWS_SECRET_ACCESS_KEY: Str('IAM secret key'),
+  AWS_SESSION_TOKEN: Str('temporary credentials session token'),
+  AWS_REGION: Str('bucket region'),
+  AWS_S3_BUCKET: Str('bucket name', { pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' }),
+  AWS_S3_CUSTOM_DOMAIN: Str('CloudFront or custom domain serving the bucket (host name, no scheme)', { pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?$' }),
+  AWS_S3_ENDPOINT: Url('S3-compatible endpoint'),
+  AWS_S3_FORCE_PATH_STYLE: Bool('path-style addressing (true/false)'),
+  S3_KEY_PREFIX: Str('key prefix in the bucket, ending in /', { pattern: '^([A-Za-z0-9_-]+/)+$' }),
+  S3_ACL: Type.Optional(Type.Union([Type.Literal('public-read'), Type.Literal('none')], { description: 'public-read or none' })),
+  S3_SELF_CHECK: Bool('production start-up probe of the bucket (true/false)'),
+  CORS_ORIGINS: Str('comma-separated browser origins, or *'),
+  DATABASE_URL: Str('unset → SQLite under DATA_DIR; postgres://… → PostgreSQL', { pattern: '^(postgres|postgresql)://' }),
+  DATA_DIR: Str('folder of the SQLite file'),
+  UPLOADS_DIR: Str('development: folder holding profile/ (default uploads)'),
+  DATABASE_POOL_MAX: Int('PostgreSQL pool size', 1),
+  DATABASE_CONNECT_TIMEOUT_MS: Int('PostgreSQL connect timeout', 1),
+  DATABASE_STATEMENT_TIMEOUT_MS: Int('PostgreSQL statement timeout', 1)
+})
+export type Env = Static<typeof EnvSchema>
+
+export type Mode = 'development' | 'production'
+
+export interface Config {
+  mode: Mode
+  host: string
+  port: number
+  publicBaseUrl: string
+  logLevel: string
+  /** Empty: internal endpoints are open (development only; refused in production). */
+  serviceTokens: string[]
+  corsOrigins: string[]
+  upload: {
+    maxBytes: number
+    allowedContentTypes: string[]
+    ttlSeconds: number
+    /** Development: HMAC secret of the local POST policy. */
+    signingSecret: string
+    /** Development: uploads/ (images live in uploads/profile/). */
+    dir: string
+  }
+  s3: {
+    bucket: string
+    region: string
+    customDomain?: string
+    endpoint?: string
+    forcePathStyle: boolean
+    keyPrefix: string
+    acl: 'public-read' | 'none'
+    selfCheck: boolean
+    credentials?: { accessKeyId: string, secretAccessKey: string, sessionToken?: string }
+  }
+  webhook: {
+    url?: string
+    secrets: string[]
+    maxAttempts: number
+    timeoutMs: number
+    concurrency: number
+    backoffBaseMs: number
+    backoffMaxMs: number
+  }
+  sweepIntervalSeconds: number
+  database: {
+    url?: string
+    dataDir: string
+    poolMax: number
+    connectTimeoutMs: number
+    statementTimeoutMs: number
+  }
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const NEVER_IMAGES = /svg|html|xml|javascript|text\//i
+const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+
+/** Environment strings → typed values (integers, booleans) so the schema can check them. */
+function coerce (env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, schema] of Object.entries(EnvSchema.properties)) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    const kind = (schema as { type?: string }).type
+    if (kind === 'integer') out[name] = /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw
+    else if (kind === 'boolean') out[name] = /^(true|1|yes)$/i.test(raw) ? true : /^(false|0|no)$/i.test(raw) ? false : raw
+    else out[name] = raw.trim()
+  }
+  return out
+}
+
+function describe (name: string, message: string): string {
+  const schema = (EnvSchema.properties as Record<string, { description?: string }>)[name]
+  return `${name}: ${message}${schema?.description ? ` (expected: ${schema.description})` : ''}`
+}
+
+export function modeOf (env: Pick<Env, 'ENVIRONMENT' | 'DEBUG'>): Mode {
+  if (env.ENVIRONMENT !== undefined) return env.ENVIRONMENT.toLowerCase() === 'production' ? 'production' : 'development'
+  return env.DEBUG !== undefined && /^(false|0)$/i.test(env.DEBUG) ? 'production' : 'development'
+}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecret: () => string = defaultSecret): Config {
+  const values = coerce(source)
+  const problems = [...Value.Errors(EnvSchema, values)].map((e) => describe(e.path.replace(/^\//, ''), e.message.toLowerCase()))
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
+  const env = values as Env
+  const mode = modeOf(env)
+  const port = env.PORT ?? 3000
+  if (port > 65535) problems.push(describe('PORT', 'must be at most 65535'))
+
+  const allowed = list(env.ALLOWED_CONTENT_TYPES ?? 'image/jpeg,image/png,image/webp,image/gif').map((t) => t.toLowerCase())
+  for (const t of allowed) {
+    if (NEVER_IMAGES.test(t) || !/^image\/[a-z0-9.+-]+$/.test(t)) problems.push(describe('ALLOWED_CONTENT_TYPES', `"${t}" is not an accepted image type; SVG, HTML and scripts are never accepted`))
+    else if (!(t in EXTENSIONS)) problems.push(describe('ALLOWED_CONTENT_TYPES', `"${t}" cannot be verified; supported: ${Object.keys(EXTENSIONS).join(', ')}`))
+  }
+  const serviceTokens = list(env.SERVICE_TOKENS)
+  if (serviceTokens.some((t) => t.length < 16)) problems.push(describe('SERVICE_TOKENS', 'each token must be at least 16 characters'))
+  if (mode === 'production') {
+    if (env.AWS_S3_BUCKET === undefined) problems.push(describe('AWS_S3_BUCKET', 'is required when ENVIRONMENT=production'))
+    if (serviceTokens.length === 0) problems.push(describe('SERVICE_TOKENS', 'is required when ENVIRONMENT=production'))
+  }
+  if ((env.AWS_ACCESS_KEY_ID === undefined) !== (env.AWS_SECRET_ACCESS_KEY === undefined)) {
+    problems.push(describe(env.AWS_ACCESS_KEY_ID === undefined ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY', 'set both access key variables, or neither to use the default credential chain'))
+  }
+  if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) problems.push(describe('WEBHOOK_SECRET', 'is required when WEBHOOK_URL is set'))
+  const corsOrigins = list(env.CORS_ORIGINS)
+  for (const o of corsOrigins) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(describe('CORS_ORIGINS', `"${o}" is not an origin like https://app.example.com`))
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
+
+  return {
+    mode,
+    host: env.HOST ?? '0.0.0.0',
+    port,
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    serviceTokens,
+    corsOrigins,
+    upload: {
+      maxBytes: env.MAX_UPLOAD_BYTES ?? 5 * 1024 * 1024,
+      allowedContentTypes: allowed,
+      ttlSeconds: env.UPLOAD_TTL_SECONDS ?? 600,
+      signingSecret: env.UPLOAD_SIGNING_SECRET ?? randomSecret(),
+      dir: env.UPLOADS_DIR ?? 'uploads'
+    },
+    s3: {
+      bucket: env.AWS_S3_BUCKET ?? '',
+      region: env.AWS_REGION ?? 'ap-southeast-1',
+      customDomain: env.AWS_S3_CUSTOM_DOMAIN,
+      endpoint: env.AWS_S3_ENDPOINT?.replace(/\/+$/, ''),
+      forcePathStyle: env.AWS_S3_FORCE_PATH_STYLE ?? false,
+      keyPrefix: env.S3_KEY_PREFIX ?? 'profile-images/',
+      acl: env.S3_ACL ?? 'public-read',
+      selfCheck: env.S3_SELF_CHECK ?? true,
+      credentials: env.AWS_ACCESS_KEY_ID !== undefined && env.AWS_SECRET_ACCESS_KEY !== undefined
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+        : undefined
+    },
+    webhook: {
+      url: env.WEBHOOK_URL,
+      secrets: list(env.WEBHOOK_SECRET),
+      maxAttempts: env.WEBHOOK_MAX_ATTEMPTS ?? 12,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS ?? 10_000,
+      concurrency: env.WEBHOOK_CONCURRENCY ?? 8,
+      backoffBaseMs: env.WEBHOOK_BACKOFF_BASE_MS ?? 1000,
+      backoffMaxMs: env.WEBHOOK_BACKOFF_MAX_MS ?? 3_600_000
+    },
+    sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS ?? 60,
+    database: {
+      url: env.DATABASE_URL,
+      dataDir: env.DATA_DIR ?? 'data',
+      poolMax: env.DATABASE_POOL_MAX ?? 10,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS ?? 5000,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS ?? 10_000
+    }
+  }
+}
+
+function defaultSecret (): string {
+  return globalThis.crypto.getRandomValues(Buffer.alloc(32)).toString('base64url')
+}
+
+/** The image types the service can verify by their first bytes, and the extension each gets. */
+export const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/gif': 'gif'
+}

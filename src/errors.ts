@@ -1,0 +1,50 @@
+// The error catalogue: every error the service answers with has a stable code, a status and a message that
+// says what was wrong and what is expected. One handler (app.ts) renders them as { statusCode, error, code, message }.
+import { STATUS_CODES } from 'node:http'
+
+export const ErrorCodes = {
+  UNAUTHORIZED: { status: 401, message: 'missing or invalid bearer token; send Authorization: Bearer <one of SERVICE_TOKENS>' },
+  VALIDATION: { status: 400, message: 'the request is not valid' },
+  CONTENT_TYPE_NOT_ALLOWED: { status: 400, message: 'contentType is not an allowed image type' },
+  TOO_LARGE: { status: 413, message: 'the image is larger than allowed' },
+  UPLOAD_NOT_FOUND: { status: 404, message: 'no upload with this id' },
+  NOT_UPLOADED: { status: 409, message: 'nothing has been uploaded for this ticket yet; POST the form to upload.url first' },
+  TICKET_EXPIRED: { status: 410, message: 'the upload ticket expired before anything was uploaded; ask for a new one' },
+  UPLOAD_GONE: { status: 410, message: 'this upload no longer has an image' },
+  NOT_AN_IMAGE: { status: 422, message: 'the uploaded bytes are not the declared image type; the file was removed' },
+  // The development upload endpoint answers like S3 would.
+  POLICY_INVALID: { status: 400, message: 'the upload form is not valid' },
+  SIGNATURE_MISMATCH: { status: 403, message: 'the policy signature does not match; post every field of upload.fields unchanged' },
+  POLICY_EXPIRED: { status: 403, message: 'the upload policy has expired; ask for a new ticket' },
+  POLICY_CONDITION_FAILED: { status: 403, message: 'the form does not satisfy the signed policy' },
+  ENTITY_TOO_LARGE: { status: 400, message: 'the file is larger than the policy allows' },
+  ENTITY_TOO_SMALL: { status: 400, message: 'the file is smaller than the policy allows' },
+  NO_FILE: { status: 400, message: 'the form has no file part; send every field of upload.fields, then a part named "file"' },
+  TOO_MANY_FILES: { status: 400, message: 'the form has more than one file part; send exactly one part named "file", last' },
+  NOT_FOUND: { status: 404, message: 'not found' },
+  EVENT_NOT_FOUND: { status: 404, message: 'no dead webhook event with this id' },
+  NOT_READY: { status: 503, message: 'a dependency is unavailable' },
+  INTERNAL: { status: 500, message: 'internal error' },
+  UNAVAILABLE: { status: 503, message: 'the service is temporarily unavailable; retry later' }
+} as const satisfies Record<string, { status: number, message: string }>
+
+export type ErrorCode = keyof typeof ErrorCodes
+
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  constructor (code: ErrorCode, detail?: string) {
+    const entry = ErrorCodes[code]
+    super(detail === undefined ? entry.message : `${entry.message}: ${detail}`)
+    this.code = code
+    this.statusCode = entry.status
+  }
+}
+
+export const appError = (code: ErrorCode, detail?: string) => new AppError(code, detail)
+
+export interface ErrorBody { statusCode: number, error: string, code: string, message: string }
+
+export function errorBody (statusCode: number, code: string, message: string): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message }
+}

@@ -1,0 +1,28 @@
+// The one error handler: catalogue errors keep their code and message; validation errors name the field;
+// anything unexpected is logged and answered with a generic 500 that echoes nothing internal.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, errorBody } from '../errors.js'
+
+export function errorHandler (err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof AppError) {
+    if (err.statusCode >= 500) req.log.error({ err }, 'request failed')
+    return reply.code(err.statusCode).send(errorBody(err.statusCode, err.code, err.message))
+  }
+  const fe = err as FastifyError
+  if (fe.validation !== undefined) {
+    const first = fe.validation[0]
+    const where = fe.validationContext ?? 'request'
+    const field = first?.instancePath ? `${where}${first.instancePath}` : where
+    const extra = first?.keyword === 'additionalProperties' ? ` "${String((first.params as { additionalProperty?: string }).additionalProperty)}"` : ''
+    const message = `${field} ${first?.message ?? 'is invalid'}${extra}`
+    return reply.code(400).send(errorBody(400, 'VALIDATION', message))
+  }
+  const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500
+  if (status < 500) return reply.code(status).send(errorBody(status, fe.code ?? 'BAD_REQUEST', fe.message))
+  req.log.error({ err }, 'request failed')
+  return reply.code(status).send(errorBody(status, status === 503 ? 'UNAVAILABLE' : 'INTERNAL', status === 503 ? 'the service is temporarily unavailable; retry later' : 'internal error'))
+}
+
+export function notFoundHandler (req: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send(errorBody(404, 'NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}; see /docs`))
+}

@@ -1,0 +1,16 @@
+// Completion: called by the browser (CORS) or the main backend; the unguessable uploadId is the credential.
+import { Type } from '@sinclair/typebox'
+import type { App } from '../app.js'
+import { errors, UploadParams } from './schemas.js'
+
+export default async function completeRoute (app: App) {
+  app.post('/v1/uploads/:uploadId/complete', {
+    schema: {
+      tags: ['uploads'],
+      summary: 'Confirm an upload once the browser has posted the form',
+      description: 'Checks that the object exists, its size, and that its first bytes are the declared image type; then confirms it and queues the image.confirmed webhook. Idempotent.',
+      params: UploadParams,
+      response: { 200: Type.Ref('Confirmed'), ...errors(400, 404, 409, 410, 422) }
+    }
+  }, async (req) => await app.uploads.complete(req.params.uploadId))
+}

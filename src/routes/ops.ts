@@ -1,0 +1,47 @@
+// Operations: liveness, readiness (storage and database), Prometheus metrics, the OpenAPI document.
+import type { App } from '../app.js'
+import { Health, Readiness } from './schemas.js'
+
+const READY_TIMEOUT_MS = 3000
+
+async function probe (check: () => Promise<void>): Promise<'ok' | 'failed'> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([check(), new Promise((_resolve, reject) => { timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS) })])
+    return 'ok'
+  } catch {
+    return 'failed'
+  } finally { clearTimeout(timer) }
+}
+
+export default async function opsRoutes (app: App) {
+  app.get('/health', {
+    logLevel: 'warn',
+    schema: { tags: ['operations'], summary: 'Liveness', response: { 200: Health } }
+  }, async () => ({ status: 'ok' as const }))
+
+  app.get('/ready', {
+    logLevel: 'warn',
+    schema: { tags: ['operations'], summary: 'Readiness: storage and database reachable', response: { 200: Readiness, 503: Readiness } }
+  }, async (_req, reply) => {
+    const [storage, database] = await Promise.all([probe(() => app.storage.check()), probe(() => app.store.ping())])
+    const ok = storage === 'ok' && database === 'ok' && !app.closing
+    return await reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { storage, database } })
+  })
+
+  app.get('/metrics', {
+    logLevel: 'warn',
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics',
+      produces: ['text/plain'],
+      response: { 200: { type: 'string', description: 'Prometheus text exposition format' } }
+    }
+  }, async (_req, reply) => {
+    const counts = await app.store.countEvents()
+    for (const [status, n] of Object.entries(counts)) app.metrics.outbox.set({ status }, n)
+    return await reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics())
+  })
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}

@@ -1,0 +1,43 @@
+// Internal upload routes (service token required): create a ticket, read, delete.
+import { Type } from '@sinclair/typebox'
+import type { App } from '../app.js'
+import { Bearer, CreateUploadBody, errors, UploadParams } from './schemas.js'
+
+export default async function uploadRoutes (app: App) {
+  app.post('/v1/uploads', {
+    schema: {
+      tags: ['uploads'],
+      summary: 'Issue an upload ticket',
+      description: 'Returns the form (url + fields) a browser posts the image with: an S3 presigned POST in production, the service\'s own upload endpoint in development.',
+      security: Bearer,
+      body: CreateUploadBody,
+      response: { 201: Type.Ref('UploadTicket'), ...errors(400, 401, 413) }
+    }
+  }, async (req, reply) => {
+    reply.code(201)
+    return await app.uploads.create(req.body)
+  })
+
+  app.get('/v1/uploads/:uploadId', {
+    schema: {
+      tags: ['uploads'],
+      summary: 'Read an upload\'s status',
+      security: Bearer,
+      params: UploadParams,
+      response: { 200: Type.Ref('Upload'), ...errors(400, 401, 404) }
+    }
+  }, async (req) => await app.uploads.get(req.params.uploadId))
+
+  app.delete('/v1/uploads/:uploadId', {
+    schema: {
+      tags: ['uploads'],
+      summary: 'Delete an upload and its stored image',
+      security: Bearer,
+      params: UploadParams,
+      response: { 204: Type.Null({ description: 'deleted (also when it already was)' }), ...errors(400, 401, 404) }
+    }
+  }, async (req, reply) => {
+    await app.uploads.delete(req.params.uploadId)
+    return await reply.code(204).send(null)
+  })
+}

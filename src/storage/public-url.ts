@@ -1,0 +1,27 @@
+// The one place public image URLs are built (CONTRACT.md "Public image URLs").
+import type { Config } from '../config.js'
+
+const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/')
+
+/** Returns key → public URL for the configured mode. */
+export function publicUrlBuilder (config: Pick<Config, 'mode' | 'publicBaseUrl' | 's3'>): (key: string) => string {
+  if (config.mode === 'development') {
+    const base = `${config.publicBaseUrl}/uploads/profile/`
+    // Development keys carry the production prefix (same form in both modes); the file lives in uploads/profile/.
+    return (key) => base + encodeURIComponent(key.slice(key.lastIndexOf('/') + 1))
+  }
+  const { bucket, region, customDomain, endpoint, forcePathStyle } = config.s3
+  if (customDomain !== undefined) return (key) => `https://${customDomain}/${encodeKey(key)}`
+  if (endpoint !== undefined) {
+    const url = new URL(endpoint)
+    const base = forcePathStyle
+      ? `${url.origin}${url.pathname.replace(/\/+$/, '')}/${bucket}/`
+      : `${url.protocol}//${bucket}.${url.host}${url.pathname.replace(/\/+$/, '')}/`
+    return (key) => base + encodeKey(key)
+  }
+  // A bucket name with dots does not match the *.s3.{region}.amazonaws.com certificate, so browsers would refuse
+  // the virtual-hosted URL over HTTPS: such buckets get the path-style URL on the same regional host.
+  if (bucket.includes('.')) return (key) => `https://s3.${region}.amazonaws.com/${bucket}/${encodeKey(key)}`
+  // The guide's form, regional host (us-east-1 has one too).
+  return (key) => `https://${bucket}.s3.${region}.amazonaws.com/${encodeKey(key)}`
+}

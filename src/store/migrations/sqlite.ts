@@ -1,0 +1,39 @@
+// Versioned schema of the SQLite store; applied in order on start, each in its own transaction.
+// Times are unix milliseconds.
+export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        content_type TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending','confirmed','rejected','expired','replaced','deleted')),
+        max_bytes INTEGER NOT NULL,
+        declared_size INTEGER,
+        size INTEGER,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        confirmed_at INTEGER,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX uploads_pending_expiry ON uploads (expires_at) WHERE status = 'pending';
+      CREATE INDEX uploads_owner_confirmed ON uploads (owner_id, confirmed_at) WHERE status = 'confirmed';
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        upload_id TEXT NOT NULL REFERENCES uploads (id),
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending','delivered','dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until INTEGER,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+    `
+  }
+]

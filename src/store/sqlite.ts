@@ -1,0 +1,220 @@
+// The embedded store: one SQLite file under DATA_DIR (better-sqlite3, synchronous and fast).
+// Ticket inserts are group-committed: the inserts queued within one turn of the event loop share one
+// transaction (one fsync), and each caller's promise resolves only after that commit.
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { sqliteMigrations } from './migrations/sqlite.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus } from './store.js'
+
+interface UploadRow {
+  id: string,
+  owner_id: string,
+  key: string,
+  content_type: string,
+  status: UploadStatus,
+  max_bytes: number
+  declared_size: number | null,
+  size: number | null,
+  created_at: number,
+  expires_at: number
+  confirmed_at: number | null,
+  updated_at: number
+}
+interface EventRow {
+  id: string,
+  upload_id: string,
+  type: string,
+  payload: string,
+  status: EventStatus,
+  attempts: number
+  next_attempt_at: number,
+  lease_until: number | null,
+  last_error: string | null,
+  created_at: number,
+  delivered_at: number | null
+}
+
+const date = (ms: number | null) => (ms === null ? null : new Date(ms))
+const toUpload = (r: UploadRow): UploadRecord => ({
+  id: r.id,
+  ownerId: r.owner_id,
+  key: r.key,
+  contentType: r.content_type,
+  status: r.status,
+  maxBytes: r.max_bytes,
+  declaredSize: r.declared_size,
+  size: r.size,
+  createdAt: new Date(r.created_at),
+  expiresAt: new Date(r.expires_at),
+  confirmedAt: date(r.confirmed_at),
+  updatedAt: new Date(r.updated_at)
+})
+const toEvent = (r: EventRow): OutboxEvent => ({
+  id: r.id,
+  uploadId: r.upload_id,
+  type: r.type,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: new Date(r.next_attempt_at),
+  leaseUntil: date(r.lease_until),
+  lastError: r.last_error,
+  createdAt: new Date(r.created_at),
+  deliveredAt: date(r.delivered_at)
+})
+
+export function openSqliteStore (dataDir: string, file = 'image-service.sqlite'): SqliteStore {
+  mkdirSync(dataDir, { recursive: true })
+  return new SqliteStore(new Database(join(dataDir, file)))
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const
+  private readonly db: Database.Database
+  private queue: Array<{ upload: NewUpload, resolve: () => void, reject: (e: unknown) => void }> = []
+  private readonly stmt
+
+  constructor (db: Database.Database) {
+    this.db = db
+    db.pragma('journal_mode = WAL')
+    // FULL: a committed ticket survives power loss, not only a crash; group commit pays for the fsync.
+    db.pragma('synchronous = FULL')
+    db.pragma('busy_timeout = 5000')
+    db.pragma('foreign_keys = ON')
+    migrate(db)
+    this.stmt = {
+      insertUpload: db.prepare(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
+        VALUES (@id, @ownerId, @key, @contentType, 'pending', @maxBytes, @declaredSize, @createdAt, @expiresAt, @createdAt)`),
+      getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+      confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
+      insertEvent: db.prepare(`INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at)
+        VALUES (@id, @uploadId, @type, @payload, 'pending', 0, @createdAt, @createdAt)`),
+      expiredPending: db.prepare<[number, number], UploadRow>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < ? ORDER BY expires_at LIMIT ?'),
+      replaceable: db.prepare<[string, string, number], UploadRow>('SELECT * FROM uploads WHERE owner_id = ? AND status = \'confirmed\' AND id <> ? AND confirmed_at <= ? ORDER BY confirmed_at'),
+      due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
+      lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
+      delivered: db.prepare('UPDATE outbox SET status = \'delivered\', delivered_at = ?, lease_until = NULL, attempts = attempts + 1 WHERE id = ?'),
+      failed: db.prepare('UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ?'),
+      release: db.prepare('UPDATE outbox SET lease_until = NULL WHERE id = ? AND status = \'pending\''),
+      getEvent: db.prepare<[string], EventRow>('SELECT * FROM outbox WHERE id = ?'),
+      listEvents: db.prepare<[string, number], EventRow>('SELECT * FROM outbox WHERE status = ? ORDER BY created_at LIMIT ?'),
+      redrive: db.prepare('UPDATE outbox SET status = \'pending\', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = \'dead\''),
+      count: db.prepare<[], { status: EventStatus, n: number }>('SELECT status, count(*) AS n FROM outbox GROUP BY status')
+    }
+  }
+
+  createUpload (upload: NewUpload): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.queue.push({ upload, resolve, reject }) === 1) setImmediate(() => this.flush())
+    })
+  }
+
+  private flush (): void {
+    const batch = this.queue
+    this.queue = []
+    try {
+      this.db.transaction(() => {
+        for (const { upload: u } of batch) {
+          this.stmt.insertUpload.run({ ...u, createdAt: u.createdAt.getTime(), expiresAt: u.expiresAt.getTime() })
+        }
+      })()
+      for (const item of batch) item.resolve()
+    } catch {
+      // One bad row must not fail the others: retry each on its own.
+      for (const item of batch) {
+        try {
+          const u = item.upload
+          this.stmt.insertUpload.run({ ...u, createdAt: u.createdAt.getTime(), expiresAt: u.expiresAt.getTime() })
+          item.resolve()
+        } catch (err) { item.reject(err) }
+      }
+    }
+  }
+
+  async getUpload (id: string) {
+    const row = this.stmt.getUpload.get(id)
+    return row === undefined ? undefined : toUpload(row)
+  }
+
+  async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined> {
+    return this.db.transaction((): ConfirmResult | undefined => {
+      const at = confirmedAt.getTime()
+      const changed = this.stmt.confirm.run(size, at, at, id).changes === 1
+      const row = this.stmt.getUpload.get(id)
+      if (row === undefined) return undefined
+      const record = toUpload(row)
+      if (changed) {
+        const e = event(record)
+        this.stmt.insertEvent.run({ ...e, createdAt: e.createdAt.getTime() })
+      }
+      return { record, changed }
+    }).immediate()
+  }
+
+  async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
+    const marks = from.map(() => '?').join(',')
+    const changes = this.db.prepare(`UPDATE uploads SET status = ?, updated_at = ? WHERE id = ? AND status IN (${marks})`)
+      .run(to, at.getTime(), id, ...from).changes
+    return changes === 1 ? await this.getUpload(id) : undefined
+  }
+
+  async listExpiredPending (before: Date, limit: number) {
+    return this.stmt.expiredPending.all(before.getTime(), limit).map(toUpload)
+  }
+
+  async listReplaceable (ownerId: string, newer: UploadRecord) {
+    return this.stmt.replaceable.all(ownerId, newer.id, (newer.confirmedAt ?? newer.updatedAt).getTime()).map(toUpload)
+  }
+
+  async claimEvents (now: Date, limit: number, leaseMs: number) {
+    return this.db.transaction(() => {
+      const rows = this.stmt.due.all(now.getTime(), now.getTime(), limit)
+      const until = now.getTime() + leaseMs
+      for (const r of rows) { this.stmt.lease.run(until, r.id); r.lease_until = until }
+      return rows.map(toEvent)
+    }).immediate()
+  }
+
+  async markDelivered (id: string, at: Date) { this.stmt.delivered.run(at.getTime(), id) }
+
+  async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
+    this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id)
+  }
+
+  async releaseEvent (id: string) { this.stmt.release.run(id) }
+
+  async getEvent (id: string) {
+    const row = this.stmt.getEvent.get(id)
+    return row === undefined ? undefined : toEvent(row)
+  }
+
+  async listEvents (status: EventStatus, limit: number) { return this.stmt.listEvents.all(status, limit).map(toEvent) }
+
+  async redriveEvent (id: string, now: Date) { return this.stmt.redrive.run(now.getTime(), id).changes === 1 }
+
+  async countEvents () {
+    const counts: Record<EventStatus, number> = { pending: 0, delivered: 0, dead: 0 }
+    for (const { status, n } of this.stmt.count.all()) counts[status] = n
+    return counts
+  }
+
+  async ping () { this.db.prepare('SELECT 1').get() }
+
+  async close () {
+    if (this.queue.length > 0) this.flush()
+    this.db.close()
+  }
+}
+
+function migrate (db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  const done = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version))
+  for (const m of sqliteMigrations) {
+    if (done.has(m.version)) continue
+    db.transaction(() => {
+      db.exec(m.sql)
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now())
+    }).immediate()
+  }
+}

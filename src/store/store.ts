@@ -1,0 +1,83 @@
+// The store holds upload records and the webhook outbox. Two implementations (sqlite.ts, postgres.ts) pass
+// one contract suite (test/store/contract.ts); everything the service needs from a database is here.
+
+export const UPLOAD_STATUSES = ['pending', 'confirmed', 'rejected', 'expired', 'replaced', 'deleted'] as const
+export type UploadStatus = typeof UPLOAD_STATUSES[number]
+
+export interface UploadRecord {
+  id: string
+  ownerId: string
+  key: string
+  contentType: string
+  status: UploadStatus
+  /** Largest size the ticket allowed. */
+  maxBytes: number
+  /** Size the client declared, if it did. */
+  declaredSize: number | null
+  /** Size of the stored object, once verified. */
+  size: number | null
+  createdAt: Date
+  expiresAt: Date
+  confirmedAt: Date | null
+  updatedAt: Date
+}
+
+export type NewUpload = Pick<UploadRecord, 'id' | 'ownerId' | 'key' | 'contentType' | 'maxBytes' | 'declaredSize' | 'createdAt' | 'expiresAt'>
+
+export type EventStatus = 'pending' | 'delivered' | 'dead'
+
+export interface OutboxEvent {
+  /** webhook-id: stable across every attempt. */
+  id: string
+  uploadId: string
+  type: string
+  /** The exact JSON body sent, so every attempt signs the same bytes. */
+  payload: string
+  status: EventStatus
+  attempts: number
+  nextAttemptAt: Date
+  /** A claim: until this time no other dispatcher takes the event. */
+  leaseUntil: Date | null
+  lastError: string | null
+  createdAt: Date
+  deliveredAt: Date | null
+}
+
+export type NewEvent = Pick<OutboxEvent, 'id' | 'uploadId' | 'type' | 'payload' | 'createdAt'>
+
+export interface ConfirmResult {
+  record: UploadRecord
+  /** False when the upload was already confirmed (a repeat): no second event was written. */
+  changed: boolean
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres'
+  /** Durable before it resolves: a ticket is never answered before its record is committed. */
+  createUpload (upload: NewUpload): Promise<void>
+  getUpload (id: string): Promise<UploadRecord | undefined>
+  /** pending → confirmed and the event row, in one transaction. A repeat returns the record unchanged. */
+  confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined>
+  /** Moves an upload to `to` only from one of `from`; returns the record after the change, or undefined if none. */
+  transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date): Promise<UploadRecord | undefined>
+  /** Pending uploads whose ticket expired before `before`, oldest first. */
+  listExpiredPending (before: Date, limit: number): Promise<UploadRecord[]>
+  /** The owner's confirmed uploads confirmed before `upload` (the ones a newer image replaces). */
+  listReplaceable (ownerId: string, newer: UploadRecord): Promise<UploadRecord[]>
+
+  /** Takes up to `limit` due events (pending, nextAttemptAt ≤ now, lease free or lapsed) and leases them. */
+  claimEvents (now: Date, limit: number, leaseMs: number): Promise<OutboxEvent[]>
+  markDelivered (id: string, at: Date): Promise<void>
+  /** Records a failed attempt: back to pending at `nextAttemptAt`, or dead. */
+  markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean): Promise<void>
+  /** Gives a claimed event back (shutdown) without counting an attempt. */
+  releaseEvent (id: string): Promise<void>
+  getEvent (id: string): Promise<OutboxEvent | undefined>
+  listEvents (status: EventStatus, limit: number): Promise<OutboxEvent[]>
+  /** dead → pending, attempts reset; false if the event is not dead. */
+  redriveEvent (id: string, now: Date): Promise<boolean>
+  countEvents (): Promise<Record<EventStatus, number>>
+
+  ping (): Promise<void>
+  close (): Promise<void>
+}

@@ -1,0 +1,201 @@
+// The upload domain: tickets, completion (verify what was stored), status, deletion and replacement.
+// Routes call this; it calls the storage, the store (and through it the outbox).
+import type { Config } from '../config.js'
+import { EXTENSIONS } from '../config.js'
+import { appError } from '../errors.js'
+import type { Metrics } from '../metrics.js'
+import type { Storage } from '../storage/storage.js'
+import type { NewEvent, Store, UploadRecord } from '../store/store.js'
+import { newEventId, newFileStem, newUploadId } from './ids.js'
+import { detectImageType, MAGIC_BYTES } from './image-type.js'
+
+export interface CreateUploadInput { ownerId: string, contentType: string, contentLength?: number }
+
+export interface UploadTicketView {
+  uploadId: string
+  key: string
+  upload: { method: 'POST', url: string, fields: Record<string, string> }
+  publicUrl: string
+  expiresAt: string
+  maxBytes: number
+}
+
+export interface ConfirmedView { uploadId: string, status: 'confirmed', key: string, url: string, contentType: string, size: number }
+
+export interface UploadView {
+  uploadId: string
+  ownerId: string
+  status: UploadRecord['status']
+  key: string
+  url?: string
+  contentType: string
+  size?: number
+  createdAt: string
+  expiresAt: string
+  confirmedAt?: string
+}
+
+export interface ConfirmedEventBody {
+  type: 'image.confirmed'
+  timestamp: string
+  data: { uploadId: string, ownerId: string, key: string, url: string, contentType: string, size: number }
+}
+
+export class UploadService {
+  /** Called after a confirmation commits, so the dispatcher delivers without waiting for its next poll. */
+  onConfirmed: () => void = () => {}
+
+  constructor (
+    private readonly config: Config,
+    private readonly storage: Storage,
+    private readonly store: Store,
+    private readonly metrics: Metrics
+  ) {}
+
+  async create (input: CreateUploadInput): Promise<UploadTicketView> {
+    const { maxBytes, allowedContentTypes, ttlSeconds } = this.config.upload
+    const contentType = input.contentType.toLowerCase()
+    if (!allowedContentTypes.includes(contentType)) {
+      throw appError('CONTENT_TYPE_NOT_ALLOWED', `contentType "${input.contentType}"; expected one of ${allowedContentTypes.join(', ')}`)
+    }
+    if (input.contentLength !== undefined && input.contentLength > maxBytes) {
+      throw appError('TOO_LARGE', `contentLength ${input.contentLength} exceeds MAX_UPLOAD_BYTES (${maxBytes})`)
+    }
+    const key = `${this.config.s3.keyPrefix}${newFileStem()}.${EXTENSIONS[contentType] ?? 'bin'}`
+    const now = new Date()
+    const target = await this.storage.createUploadTarget({
+      key, contentType, maxBytes, expiresAt: new Date(now.getTime() + ttlSeconds * 1000)
+    })
+    const id = newUploadId()
+    await this.store.createUpload({
+      id, ownerId: input.ownerId, key, contentType, maxBytes, declaredSize: input.contentLength ?? null, createdAt: now, expiresAt: target.expiresAt
+    })
+    this.metrics.uploads.inc({ outcome: 'ticket' })
+    return {
+      uploadId: id,
+      key,
+      upload: { method: 'POST', url: target.url, fields: target.fields },
+      publicUrl: this.storage.publicUrl(key),
+      expiresAt: target.expiresAt.toISOString(),
+      maxBytes
+    }
+  }
+
+  async get (id: string): Promise<UploadView> {
+    return this.view(await this.find(id))
+  }
+
+  /** Verifies the stored object and confirms it: exists, size in range, first bytes are the declared type. */
+  async complete (id: string): Promise<ConfirmedView> {
+    const record = await this.find(id)
+    switch (record.status) {
+      case 'confirmed': return this.confirmedView(record)
+      case 'rejected': throw appError('NOT_AN_IMAGE', 'this upload was already rejected')
+      case 'expired': throw appError('TICKET_EXPIRED')
+      case 'replaced': case 'deleted': throw appError('UPLOAD_GONE', `status is ${record.status}`)
+      case 'pending': break
+    }
+    const outcome = await this.verify(record)
+    if (outcome === 'missing') {
+      if (record.expiresAt.getTime() < Date.now()) {
+        await this.store.transition(record.id, ['pending'], 'expired', new Date())
+        this.metrics.uploads.inc({ outcome: 'expired' })
+        throw appError('TICKET_EXPIRED')
+      }
+      throw appError('NOT_UPLOADED')
+    }
+    if (outcome.rejected !== undefined) throw appError('NOT_AN_IMAGE', outcome.rejected)
+    const confirmed = await this.confirm(record, outcome.size)
+    return this.confirmedView(confirmed)
+  }
+
+  /**
+   * Checks the stored object of a pending upload. A bad object is deleted and the upload marked rejected.
+   * Shared by completion and the sweeper, so both apply the same checks.
+   */
+  async verify (record: UploadRecord): Promise<'missing' | { size: number, rejected?: string }> {
+    const head = await this.storage.head(record.key)
+    if (head === undefined) return 'missing'
+    let rejected: string | undefined
+    if (head.size < 1 || head.size > record.maxBytes) rejected = `size ${head.size} is outside 1..${record.maxBytes} bytes`
+    else {
+      const found = detectImageType(await this.storage.readStart(record.key, MAGIC_BYTES))
+      if (found !== record.contentType) rejected = `declared ${record.contentType}, the bytes are ${found ?? 'not an accepted image type'}`
+    }
+    if (rejected !== undefined) {
+      await this.storage.delete(record.key)
+      await this.store.transition(record.id, ['pending'], 'rejected', new Date())
+      this.metrics.uploads.inc({ outcome: 'rejected' })
+    }
+    return { size: head.size, rejected }
+  }
+
+  /** pending → confirmed with its image.confirmed event, in one transaction. Repeats write no second event. */
+  async confirm (record: UploadRecord, size: number): Promise<UploadRecord> {
+    const result = await this.store.confirmUpload(record.id, size, new Date(), (r) => this.confirmedEvent(r))
+    if (result === undefined) throw appError('UPLOAD_NOT_FOUND')
+    if (result.record.status !== 'confirmed') throw appError('UPLOAD_GONE', `status is ${result.record.status}`)
+    if (result.changed) {
+      this.metrics.uploads.inc({ outcome: 'confirmed' })
+      this.metrics.bytes.inc(size)
+      this.onConfirmed()
+    }
+    return result.record
+  }
+
+  async delete (id: string): Promise<void> {
+    const record = await this.find(id)
+    if (record.status === 'deleted') return
+    await this.storage.delete(record.key)
+    await this.store.transition(record.id, ['pending', 'confirmed', 'rejected', 'expired', 'replaced'], 'deleted', new Date())
+    this.metrics.uploads.inc({ outcome: 'deleted' })
+  }
+
+  /** After the webhook for `uploadId` was acknowledged: the owner's older confirmed images are deleted. */
+  async replaceOlder (uploadId: string): Promise<number> {
+    const newer = await this.store.getUpload(uploadId)
+    if (newer?.status !== 'confirmed') return 0
+    let replaced = 0
+    for (const old of await this.store.listReplaceable(newer.ownerId, newer)) {
+      await this.storage.delete(old.key)
+      if (await this.store.transition(old.id, ['confirmed'], 'replaced', new Date()) !== undefined) replaced++
+    }
+    this.metrics.uploads.inc({ outcome: 'replaced' }, replaced)
+    return replaced
+  }
+
+  private confirmedEvent (r: UploadRecord): NewEvent {
+    const body: ConfirmedEventBody = {
+      type: 'image.confirmed',
+      timestamp: (r.confirmedAt ?? new Date()).toISOString(),
+      data: { uploadId: r.id, ownerId: r.ownerId, key: r.key, url: this.storage.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0 }
+    }
+    return { id: newEventId(), uploadId: r.id, type: body.type, payload: JSON.stringify(body), createdAt: new Date() }
+  }
+
+  private async find (id: string): Promise<UploadRecord> {
+    const record = await this.store.getUpload(id)
+    if (record === undefined) throw appError('UPLOAD_NOT_FOUND', `uploadId "${id}"`)
+    return record
+  }
+
+  private confirmedView (r: UploadRecord): ConfirmedView {
+    return { uploadId: r.id, status: 'confirmed', key: r.key, url: this.storage.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0 }
+  }
+
+  private view (r: UploadRecord): UploadView {
+    const hasImage = r.status === 'confirmed'
+    return {
+      uploadId: r.id,
+      ownerId: r.ownerId,
+      status: r.status,
+      key: r.key,
+      ...(hasImage ? { url: this.storage.publicUrl(r.key) } : {}),
+      contentType: r.contentType,
+      ...(r.size !== null ? { size: r.size } : {}),
+      createdAt: r.createdAt.toISOString(),
+      expiresAt: r.expiresAt.toISOString(),
+      ...(r.confirmedAt !== null ? { confirmedAt: r.confirmedAt.toISOString() } : {})
+    }
+  }
+}
