@@ -126,7 +126,8 @@ function coerce (env: NodeJS.ProcessEnv): Record<string, unknown> {
 
 function describe (name: string, message: string): string {
   const schema = (EnvSchema.properties as Record<string, { description?: string }>)[name]
-  return `${name}: ${message}${schema?.description ? ` (expected: ${schema.description})` : ''}`
+  const what = message === 'expected union value' ? 'not an accepted value' : message
+  return `${name}: ${what}${schema?.description ? ` — ${schema.description}` : ''}`
 }
 
 export function modeOf (env: Pick<Env, 'ENVIRONMENT' | 'DEBUG'>): Mode {

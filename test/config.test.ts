@@ -1,0 +1,82 @@
+// The environment → Config: defaults, modes, and bad values named in the error.
+import t from 'tap'
+import { ConfigError, loadConfig, modeOf } from '../src/config.js'
+
+t.test('embedded defaults: development, local folder, SQLite', async (t) => {
+  const c = loadConfig({}, () => 'random-secret')
+  t.equal(c.mode, 'development')
+  t.equal(c.port, 3000)
+  t.equal(c.host, '0.0.0.0')
+  t.equal(c.publicBaseUrl, 'http://localhost:3000')
+  t.equal(c.upload.maxBytes, 5242880)
+  t.same(c.upload.allowedContentTypes, ['image/jpeg', 'image/png', 'image/webp', 'image/gif'])
+  t.equal(c.upload.ttlSeconds, 600)
+  t.equal(c.upload.signingSecret, 'random-secret')
+  t.equal(c.s3.region, 'ap-southeast-1')
+  t.equal(c.s3.keyPrefix, 'profile-images/')
+  t.equal(c.s3.acl, 'public-read')
+  t.equal(c.database.url, undefined)
+  t.equal(c.database.dataDir, 'data')
+  t.same(c.serviceTokens, [])
+})
+
+t.test('mode: ENVIRONMENT, else DEBUG', async (t) => {
+  t.equal(modeOf({ ENVIRONMENT: 'production' }), 'production')
+  t.equal(modeOf({ ENVIRONMENT: 'PRODUCTION' }), 'production')
+  t.equal(modeOf({ ENVIRONMENT: 'staging' }), 'development')
+  t.equal(modeOf({ ENVIRONMENT: 'development', DEBUG: 'false' }), 'development')
+  t.equal(modeOf({ DEBUG: 'false' }), 'production')
+  t.equal(modeOf({ DEBUG: '0' }), 'production')
+  t.equal(modeOf({ DEBUG: 'true' }), 'development')
+  t.equal(modeOf({}), 'development')
+})
+
+t.test('seed variables are honoured', async (t) => {
+  const c = loadConfig({
+    ENVIRONMENT: 'production',
+    AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    AWS_REGION: 'eu-west-1',
+    AWS_S3_BUCKET: 'my-bucket',
+    AWS_S3_CUSTOM_DOMAIN: 'cdn.example.com',
+    SERVICE_TOKENS: 'aaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbb',
+    S3_ACL: 'none',
+    CORS_ORIGINS: 'https://app.example.com'
+  })
+  t.equal(c.mode, 'production')
+  t.same(c.s3.credentials, { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' })
+  t.equal(c.s3.region, 'eu-west-1')
+  t.equal(c.s3.bucket, 'my-bucket')
+  t.equal(c.s3.customDomain, 'cdn.example.com')
+  t.equal(c.s3.acl, 'none')
+  t.same(c.serviceTokens, ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb'])
+  t.same(c.corsOrigins, ['https://app.example.com'])
+  t.equal(loadConfig({ ENVIRONMENT: 'production', AWS_S3_BUCKET: 'b-1', SERVICE_TOKENS: 'aaaaaaaaaaaaaaaa' }).s3.credentials, undefined, 'no keys: default chain')
+})
+
+t.test('bad values stop the start, naming the variable and what it expects', async (t) => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: 'abc' }, /PORT: .*integer/],
+    [{ PORT: '70000' }, /PORT: must be at most 65535/],
+    [{ MAX_UPLOAD_BYTES: '0' }, /MAX_UPLOAD_BYTES: /],
+    [{ ALLOWED_CONTENT_TYPES: 'image/png,image/svg+xml' }, /ALLOWED_CONTENT_TYPES: "image\/svg\+xml" .*never accepted/],
+    [{ ALLOWED_CONTENT_TYPES: 'text/html' }, /ALLOWED_CONTENT_TYPES: "text\/html"/],
+    [{ ALLOWED_CONTENT_TYPES: 'image/tiff' }, /ALLOWED_CONTENT_TYPES: "image\/tiff" cannot be verified/],
+    [{ S3_ACL: 'private' }, /S3_ACL: not an accepted value — public-read or none/],
+    [{ AWS_S3_FORCE_PATH_STYLE: 'maybe' }, /AWS_S3_FORCE_PATH_STYLE: .*boolean/],
+    [{ PUBLIC_BASE_URL: 'localhost:3000' }, /PUBLIC_BASE_URL: /],
+    [{ WEBHOOK_URL: 'http://hooks.example.com' }, /WEBHOOK_SECRET: is required when WEBHOOK_URL is set/],
+    [{ WEBHOOK_SECRET: 'not-whsec' }, /WEBHOOK_SECRET: /],
+    [{ SERVICE_TOKENS: 'short' }, /SERVICE_TOKENS: each token must be at least 16 characters/],
+    [{ CORS_ORIGINS: 'app.example.com' }, /CORS_ORIGINS: "app.example.com" is not an origin/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: /],
+    [{ AWS_ACCESS_KEY_ID: 'AKIA' }, /AWS_SECRET_ACCESS_KEY: set both/],
+    [{ ENVIRONMENT: 'production', SERVICE_TOKENS: 'aaaaaaaaaaaaaaaa' }, /AWS_S3_BUCKET: is required when ENVIRONMENT=production/],
+    [{ ENVIRONMENT: 'production', AWS_S3_BUCKET: 'b-1' }, /SERVICE_TOKENS: is required when ENVIRONMENT=production/],
+    [{ DEBUG: 'false', AWS_S3_BUCKET: 'b-1' }, /SERVICE_TOKENS: is required/]
+  ]
+  for (const [env, message] of cases) {
+    t.throws(() => loadConfig(env), { name: 'ConfigError', message }, JSON.stringify(env))
+  }
+  t.ok(new ConfigError('x') instanceof Error)
+})
