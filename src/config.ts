@@ -44,6 +44,7 @@ export const EnvSchema = Type.Object({
   S3_ACL: Type.Optional(Type.Union([Type.Literal('public-read'), Type.Literal('none')], { description: 'public-read or none' })),
   S3_SELF_CHECK: Bool('production start-up probe of the bucket (true/false)'),
   CORS_ORIGINS: Str('comma-separated browser origins, or *'),
+  DEMO: Bool('serve the demo upload page at /demo (true/false; default: on in development, off in production)'),
   DATABASE_URL: Str('unset → SQLite under DATA_DIR; postgres://… → PostgreSQL', { pattern: '^(postgres|postgresql)://' }),
   DATA_DIR: Str('folder of the SQLite file'),
   UPLOADS_DIR: Str('development: folder holding profile/ (default uploads)'),
@@ -64,6 +65,8 @@ export interface Config {
   /** Empty: internal endpoints are open (development only; refused in production). */
   serviceTokens: string[]
   corsOrigins: string[]
+  /** The demo page at /demo, with its own ticket endpoint standing in for the main backend. */
+  demo: boolean
   upload: {
     maxBytes: number
     allowedContentTypes: string[]
@@ -172,6 +175,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
     logLevel: env.LOG_LEVEL ?? 'info',
     serviceTokens,
     corsOrigins,
+    demo: env.DEMO ?? mode === 'development',
     upload: {
       maxBytes: env.MAX_UPLOAD_BYTES ?? 5 * 1024 * 1024,
       allowedContentTypes: allowed,
