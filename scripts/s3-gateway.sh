@@ -10,6 +10,7 @@
 # Needs (Debian/Ubuntu): apt-get install -y ceph-mon ceph-osd radosgw
 # Users: test-access-key/test-secret-key and other-access-key/other-secret-key.
 # The monitor listens on PORT+1; the OSD picks free ports in 6800-7300.
+# Start-up about 2-3 s, stop about 1 s, ~140 MB resident.
 # Daemons run as the invoking user: setuser is empty by default, only the
 # systemd units pass --setuser ceph.
 set -euo pipefail
@@ -65,60 +66,72 @@ wait_for() {
   log "$what after $((SECONDS - start))s"
 }
 
-# PIDs of our daemons: those in pid files plus any process started with our
-# ceph.conf (catches daemons whose pid file is missing). Only processes whose
-# command line names DIR/ceph.conf are returned, so a reused PID is never hit.
-# /proc/PID/cmdline is NUL separated, hence grep -z.
-daemon_pids() {
-  local conf="$1/ceph.conf" f pid
-  {
-    for f in "$1"/pids/*.pid "$1"/run/*.pid; do
-      [[ -f "$f" ]] && echo "$(<"$f")"
-    done
-    for f in $(grep -lzxF "$conf" /proc/[0-9]*/cmdline 2>/dev/null); do
-      f=${f#/proc/}
-      echo "${f%/cmdline}"
-    done
-  } | sort -un | while read -r pid; do
+# ours DIR PID...: those PIDs that are still our daemons, i.e. have the argument
+# DIR/ceph.conf. An exited (or zombie) process has an empty command line.
+ours() {
+  local conf="$1/ceph.conf" pid
+  shift
+  for pid; do
     [[ "$pid" =~ ^[0-9]+$ ]] && grep -qzxF "$conf" "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
   done
   return 0
 }
 
+# daemon_pids DIR: PIDs in the pid files plus any process started with our
+# ceph.conf (catches daemons whose pid file or folder is gone), filtered by
+# ours(), so a reused PID is never hit. /proc/PID/cmdline is NUL separated.
+daemon_pids() {
+  local f pids=()
+  for f in "$1"/pids/*.pid "$1"/run/*.pid; do
+    [[ -f "$f" ]] && pids+=("$(<"$f")")
+  done
+  while IFS= read -r f; do
+    f=${f#/proc/}
+    pids+=("${f%/cmdline}")
+  done < <(grep -lzxF "$1/ceph.conf" /proc/[0-9]*/cmdline 2>/dev/null)
+  ours "$1" "${pids[@]}" | sort -un
+}
+
 # terminate DIR PID...: SIGTERM, wait up to 10 s, then SIGKILL the rest.
 terminate() {
-  local conf="$1/ceph.conf" start=$SECONDS pid left
+  local dir=$1 start=$SECONDS left
   shift
-  (($#)) || return 0
-  log "stopping $*"
-  kill "$@" 2>/dev/null || true
-  while :; do
-    left=()
-    for pid; do # an exited (or zombie) process no longer shows our conf
-      grep -qzxF "$conf" "/proc/$pid/cmdline" 2>/dev/null && left+=("$pid")
-    done
-    ((${#left[@]})) || return 0
-    ((SECONDS - start < 10)) || break
+  mapfile -t left < <(ours "$dir" "$@")
+  ((${#left[@]})) || return 0
+  log "stopping ${left[*]}"
+  kill "${left[@]}" 2>/dev/null || true
+  while mapfile -t left < <(ours "$dir" "${left[@]}") && ((${#left[@]})); do
+    if ((SECONDS - start >= 10)); then
+      log "still running after 10s, kill -9 ${left[*]}"
+      kill -9 "${left[@]}" 2>/dev/null || true
+      return 0
+    fi
     sleep 0.2
   done
-  log "still running after 10s, kill -9 ${left[*]}"
-  kill -9 "${left[@]}" 2>/dev/null || true
+}
+
+stop_daemons() {
+  local dir=$1 name others
+  # One at a time, clients first: radosgw stopped together with the OSD can
+  # hang (seen >10 s), and an OSD that cannot tell the monitor it is going
+  # down waits 5 s (osd_mon_shutdown_timeout).
+  for name in rgw osd.0 mon.a; do
+    terminate "$dir" "$(cat "$dir/pids/$name.pid" 2>/dev/null || true)"
+  done
+  # Anything else started with our conf, even if DIR itself was deleted.
+  mapfile -t others < <(daemon_pids "$dir")
+  terminate "$dir" "${others[@]}"
 }
 
 stop() {
-  local dir mon_pid
+  local dir
   dir=$(realpath -m "$1")
-  if [[ ! -d "$dir" ]]; then
-    log "nothing to stop: $dir does not exist"
-    return 0
+  if [[ -d "$dir" && ! -f "$dir/$MARKER" && -n "$(ls -A "$dir")" ]]; then
+    die "$dir was not made by this script (no $MARKER); not touching it"
   fi
-  [[ -f "$dir/$MARKER" ]] || die "$dir was not made by this script (no $MARKER); not touching it"
-  # Monitor last: an OSD that cannot tell the monitor it is going down waits
-  # 5 s (osd_mon_shutdown_timeout) before it exits.
-  mon_pid=$(cat "$dir/pids/mon.a.pid" 2>/dev/null || true)
-  terminate "$dir" $(daemon_pids "$dir" | grep -vxF "${mon_pid:-none}")
-  terminate "$dir" $(daemon_pids "$dir")
+  stop_daemons "$dir"
   rm -rf "$dir"
+  log "stopped; removed $dir"
 }
 
 # spawn NAME CMD...: run a daemon in the foreground (-f) in the background, so
@@ -137,16 +150,14 @@ run_ceph() { timeout 60 "$1" -c "$CONF" "${@:2}" || die "failed ($?): $*" "$DIR/
 start() {
   DIR=$(realpath -m "$1")
   local port=$2
-  [[ "$port" =~ ^[0-9]+$ ]] && ((port > 0 && port < 65535)) || die "bad PORT: $port"
+  if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65534)); then die "bad PORT: $port"; fi
   local mon_port=$((port + 1))
   available || die "Ceph binaries missing; install: apt-get install -y ceph-mon ceph-osd radosgw"
 
   if [[ -e "$DIR" ]]; then
-    if [[ -f "$DIR/$MARKER" ]]; then
+    if [[ -f "$DIR/$MARKER" || (-d "$DIR" && -z "$(ls -A "$DIR")") ]]; then
       log "cleaning up previous run in $DIR"
       stop "$DIR"
-    elif [[ -d "$DIR" && -z "$(ls -A "$DIR")" ]]; then
-      rmdir "$DIR"
     else
       die "$DIR exists and was not made by this script; refusing to wipe it"
     fi
@@ -155,6 +166,8 @@ start() {
   port_open "$mon_port" && die "port $mon_port (monitor, PORT+1) is already in use"
 
   CONF=$DIR/ceph.conf
+  # A failed start leaves no daemon behind, but keeps the logs.
+  trap 'stop_daemons "$DIR"; log "logs kept in $DIR; remove with: $0 stop $DIR"' EXIT
   mkdir -p "$DIR"/{run,log,pids,data/mon.a,data/osd.0,data/rgw}
   touch "$DIR/$MARKER"
   local fsid
@@ -191,6 +204,9 @@ osd crush chooseleaf type = 0
 mon allow pool size one = true
 mon warn on pool no redundancy = false
 mon max pg per osd = 1000
+# radosgw creates ~4 pools at first start, each waiting for a monitor commit
+# (default every 1 s): 0.1 s takes start-up from ~13 s to ~2.5 s
+paxos propose interval = 0.1
 
 [client]
 # without it radosgw waits forever for a secure monitor session that
@@ -208,19 +224,22 @@ log file = $DIR/log/\$name.log
 EOF
 
   log "starting monitor on 127.0.0.1:$mon_port ($DIR)"
-  run_ceph ceph-authtool --create-keyring "$DIR/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >&2
-  run_ceph monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$DIR/monmap" >&2
-  run_ceph ceph-mon --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/mon.keyring" >&2
+  {
+    run_ceph ceph-authtool --create-keyring "$DIR/mon.keyring" --gen-key -n mon. --cap mon 'allow *'
+    run_ceph monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$DIR/monmap"
+    run_ceph ceph-mon --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/mon.keyring"
+  } >>"$DIR/log/setup.log"
   spawn mon.a ceph-mon -c "$CONF" -i a
 
   log "starting OSD"
   local osd_id
   osd_id=$(run_ceph ceph --connect-timeout 30 osd create)
   [[ "$osd_id" == 0 ]] || die "expected OSD id 0, got '$osd_id'" "$DIR/log/mon.a.log"
-  run_ceph ceph-osd -i 0 --mkfs >&2
+  # (prints a harmless "-1 memstore(...)" line on a fresh folder)
+  run_ceph ceph-osd -i 0 --mkfs >>"$DIR/log/setup.log" 2>&1
   spawn osd.0 ceph-osd -c "$CONF" -i 0
   osd_up() { timeout 10 ceph -c "$CONF" --connect-timeout 5 osd stat 2>/dev/null | grep -q ' 1 up'; }
-  wait_for 60 "OSD up" "$DIR/log/osd.0.log $DIR/log/osd.0.out $DIR/log/mon.a.log" osd_up
+  wait_for 60 "OSD up" "$DIR/log/osd.0.log $DIR/log/osd.0.out" osd_up
 
   log "starting radosgw on 127.0.0.1:$port"
   spawn rgw radosgw -c "$CONF" -n "$RGW_NAME"
@@ -236,6 +255,7 @@ EOF
     run_ceph radosgw-admin user create --uid="$user" --display-name="$user" \
       --access-key="$user-access-key" --secret-key="$user-secret-key" >/dev/null
   done
+  trap - EXIT
   log "ready"
   echo "http://127.0.0.1:$port"
 }
