@@ -7,7 +7,7 @@ import { AUTH, build, TOKEN } from './helpers/build.js'
 t.test('request logs carry ids and redact tokens and upload ids', async (t) => {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, done) { lines.push(String(chunk)); done() } })
-  const app = await build(t, {}, { logger: { ...loggerOptions('info'), stream } as never })
+  const app = await build(t, {}, { logger: { ...(loggerOptions('info') as object), stream } as never })
   const created = await app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...AUTH, 'x-request-id': 'req-abc-123' }, payload: { ownerId: 'u1', contentType: 'image/png' } })
   t.equal(created.headers['x-request-id'], 'req-abc-123')
   const { uploadId, upload } = created.json()

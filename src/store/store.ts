@@ -64,6 +64,12 @@ export interface Store {
   listExpiredPending (before: Date, limit: number): Promise<UploadRecord[]>
   /** The owner's confirmed uploads confirmed before `upload` (the ones a newer image replaces). */
   listReplaceable (ownerId: string, newer: UploadRecord): Promise<UploadRecord[]>
+  /**
+   * Rejected, deleted or replaced uploads that changed status while their ticket was still valid (a form could be
+   * posted to their key afterwards) and whose ticket expired before `before`. The sweeper deletes their key, then
+   * touches them (transition to the same status) so that `updatedAt` ≥ `expiresAt` and they are listed no more.
+   */
+  listLeftovers (before: Date, limit: number): Promise<UploadRecord[]>
 
   /** Takes up to `limit` due events (pending, nextAttemptAt ≤ now, lease free or lapsed) and leases them. */
   claimEvents (now: Date, limit: number, leaseMs: number): Promise<OutboxEvent[]>

@@ -4,7 +4,7 @@ export interface TicketUpload { url: string, fields: Record<string, string> }
 export function uploadForm (upload: TicketUpload, file: Buffer, type: string, extra: Record<string, string> = {}): FormData {
   const form = new FormData()
   for (const [k, v] of Object.entries({ ...upload.fields, ...extra })) form.append(k, v)
-  form.append('file', new Blob([file], { type }), 'avatar')
+  form.append('file', new Blob([new Uint8Array(file)], { type }), 'avatar')
   return form
 }
 

@@ -75,12 +75,12 @@ t.test('form POSTs that break the policy store nothing', async (t) => {
     }, 400],
     ['several file parts', async () => {
       const form = uploadForm(a.upload, image, 'image/png')
-      form.append('file', new Blob([image], { type: 'image/png' }), 'second')
+      form.append('file', new Blob([new Uint8Array(image)], { type: 'image/png' }), 'second')
       return await fetch(a.upload.url, { method: 'POST', body: form })
     }, 400],
     ['missing fields', async () => {
       const form = new FormData()
-      form.append('file', new Blob([image], { type: 'image/png' }), 'x')
+      form.append('file', new Blob([new Uint8Array(image)], { type: 'image/png' }), 'x')
       return await fetch(a.upload.url, { method: 'POST', body: form })
     }, 400],
     ['not multipart', () => fetch(a.upload.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), 400]

@@ -35,5 +35,12 @@ export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> =
       );
       CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
     `
+  },
+  {
+    version: 2,
+    // The sweeper's leftovers: rejected, deleted or replaced while their ticket was still valid (Store.listLeftovers).
+    sql: `
+      CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE status IN ('rejected', 'deleted', 'replaced') AND updated_at < expires_at;
+    `
   }
 ]

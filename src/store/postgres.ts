@@ -1,0 +1,331 @@
+// The shared store for several replicas: PostgreSQL through a `pg` pool. Same semantics as sqlite.ts.
+// - Migrations run on open under an advisory lock, so replicas starting together apply each version once.
+// - The outbox is claimed with FOR UPDATE SKIP LOCKED and a lease: replicas never take the same event while its
+//   lease runs, and the events of a replica that died are taken again once their lease lapses.
+// - Ticket inserts are group-committed: the inserts queued within one turn of the event loop go out as one
+//   multi-row INSERT (one commit), and each caller's promise resolves only after that commit.
+// The schema is the first one of the connection's search_path: pick another with the libpq `options` parameter,
+// e.g. postgres://host/db?options=-c%20search_path%3Dimages (the schema must exist).
+import pg from 'pg'
+import type { Config } from '../config.js'
+import { postgresMigrations } from './migrations/postgres.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus } from './store.js'
+
+interface UploadRow {
+  id: string
+  owner_id: string
+  key: string
+  content_type: string
+  status: UploadStatus
+  // bigint columns arrive as strings.
+  max_bytes: string
+  declared_size: string | null
+  size: string | null
+  created_at: Date
+  expires_at: Date
+  confirmed_at: Date | null
+  updated_at: Date
+}
+interface EventRow {
+  id: string
+  upload_id: string
+  type: string
+  payload: string
+  status: EventStatus
+  attempts: number
+  next_attempt_at: Date
+  lease_until: Date | null
+  last_error: string | null
+  created_at: Date
+  delivered_at: Date | null
+}
+
+const num = (v: string | null) => (v === null ? null : Number(v))
+const toUpload = (r: UploadRow): UploadRecord => ({
+  id: r.id,
+  ownerId: r.owner_id,
+  key: r.key,
+  contentType: r.content_type,
+  status: r.status,
+  maxBytes: Number(r.max_bytes),
+  declaredSize: num(r.declared_size),
+  size: num(r.size),
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  confirmedAt: r.confirmed_at,
+  updatedAt: r.updated_at
+})
+const toEvent = (r: EventRow): OutboxEvent => ({
+  id: r.id,
+  uploadId: r.upload_id,
+  type: r.type,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  leaseUntil: r.lease_until,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  deliveredAt: r.delivered_at
+})
+
+/** Where pool errors (a connection dropped while idle) are reported; they never crash the process. */
+export interface StoreLog { warn: (obj: object, msg: string) => void }
+
+const PING_TIMEOUT_MS = 2000
+const IDLE_TIMEOUT_MS = 30_000
+/** 8 parameters a row; PostgreSQL allows 65535 per statement. */
+const MAX_BATCH = 1000
+const UPLOAD_COLUMNS = 'id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at'
+
+/** Opens the pool and brings the schema up to date; rejects with an actionable message when that fails. */
+export async function openPostgresStore (database: Config['database'], log?: StoreLog): Promise<PostgresStore> {
+  if (database.url === undefined) throw new Error('DATABASE_URL is not set')
+  const pool = new pg.Pool({
+    connectionString: database.url,
+    max: database.poolMax,
+    connectionTimeoutMillis: database.connectTimeoutMs,
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
+    // Server side: no statement runs longer, and no transaction holds row locks while idle.
+    statement_timeout: database.statementTimeoutMs,
+    idle_in_transaction_session_timeout: database.statementTimeoutMs,
+    // Client side: a connection that stops answering (network partition) fails the query and is discarded.
+    query_timeout: database.statementTimeoutMs + database.connectTimeoutMs,
+    application_name: 'image-service',
+    keepAlive: true
+  })
+  pool.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost; the pool reconnects on demand'))
+  try {
+    await migrate(pool)
+  } catch (err) {
+    await pool.end()
+    throw new Error(`PostgreSQL (DATABASE_URL): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  return new PostgresStore(pool)
+}
+
+interface Pending { upload: NewUpload, resolve: () => void, reject: (e: unknown) => void }
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const
+  private queue: Pending[] = []
+  private readonly inFlight = new Set<Promise<void>>()
+
+  constructor (private readonly pool: pg.Pool) {}
+
+  createUpload (upload: NewUpload): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.queue.push({ upload, resolve, reject }) === 1) setImmediate(() => this.flush())
+    })
+  }
+
+  private flush (): void {
+    const batch = this.queue
+    this.queue = []
+    for (let i = 0; i < batch.length; i += MAX_BATCH) {
+      // insertBatch settles every caller's promise itself and never rejects.
+      const done: Promise<void> = this.insertBatch(batch.slice(i, i + MAX_BATCH)).then(() => { this.inFlight.delete(done) })
+      this.inFlight.add(done)
+    }
+  }
+
+  private async insertBatch (batch: Pending[]): Promise<void> {
+    try {
+      await this.insertUploads(batch.map((p) => p.upload))
+      for (const p of batch) p.resolve()
+    } catch (err) {
+      // One bad row (a duplicate key) must not fail the others: retry each on its own. Any other error
+      // (the database is down) fails the whole batch at once.
+      if (batch.length === 1 || !isDataError(err)) {
+        for (const p of batch) p.reject(err)
+        return
+      }
+      await Promise.all(batch.map((p) => this.insertUploads([p.upload]).then(p.resolve, p.reject)))
+    }
+  }
+
+  private async insertUploads (uploads: NewUpload[]): Promise<void> {
+    const values: unknown[] = []
+    const rows = uploads.map((u) => {
+      const n = values.push(u.id, u.ownerId, u.key, u.contentType, u.maxBytes, u.declaredSize, u.createdAt, u.expiresAt)
+      const p = (i: number) => `$${n - 8 + i}`
+      return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'pending', ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(7)})`
+    })
+    await this.pool.query(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES ${rows.join(', ')}`, values)
+  }
+
+  async getUpload (id: string) {
+    const { rows } = await this.pool.query<UploadRow>('SELECT * FROM uploads WHERE id = $1', [id])
+    return rows[0] === undefined ? undefined : toUpload(rows[0])
+  }
+
+  async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined> {
+    return await this.transaction(async (client) => {
+      // A concurrent confirmation waits on the row lock, then finds it no longer pending: one event only.
+      const updated = await client.query<UploadRow>(
+        'UPDATE uploads SET status = \'confirmed\', size = $1, confirmed_at = $2, updated_at = $2 WHERE id = $3 AND status = \'pending\' RETURNING *',
+        [size, confirmedAt, id])
+      if (updated.rows[0] === undefined) {
+        const { rows } = await client.query<UploadRow>('SELECT * FROM uploads WHERE id = $1', [id])
+        return rows[0] === undefined ? undefined : { record: toUpload(rows[0]), changed: false }
+      }
+      const record = toUpload(updated.rows[0])
+      const e = event(record)
+      await client.query(
+        'INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, \'pending\', 0, $5, $5)',
+        [e.id, e.uploadId, e.type, e.payload, e.createdAt])
+      return { record, changed: true }
+    })
+  }
+
+  async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
+    const { rows } = await this.pool.query<UploadRow>(
+      'UPDATE uploads SET status = $1, updated_at = $2 WHERE id = $3 AND status = ANY($4::text[]) RETURNING *', [to, at, id, from])
+    return rows[0] === undefined ? undefined : toUpload(rows[0])
+  }
+
+  async listExpiredPending (before: Date, limit: number) {
+    const { rows } = await this.pool.query<UploadRow>(
+      'SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < $1 ORDER BY expires_at LIMIT $2', [before, limit])
+    return rows.map(toUpload)
+  }
+
+  async listReplaceable (ownerId: string, newer: UploadRecord) {
+    const { rows } = await this.pool.query<UploadRow>(
+      'SELECT * FROM uploads WHERE owner_id = $1 AND status = \'confirmed\' AND id <> $2 AND confirmed_at <= $3 ORDER BY confirmed_at',
+      [ownerId, newer.id, newer.confirmedAt ?? newer.updatedAt])
+    return rows.map(toUpload)
+  }
+
+  async listLeftovers (before: Date, limit: number) {
+    const { rows } = await this.pool.query<UploadRow>(
+      'SELECT * FROM uploads WHERE status IN (\'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < $1 ORDER BY expires_at LIMIT $2',
+      [before, limit])
+    return rows.map(toUpload)
+  }
+
+  async claimEvents (now: Date, limit: number, leaseMs: number) {
+    // SKIP LOCKED: a replica claiming at the same moment takes other rows instead of waiting; a row another
+    // replica just leased is re-checked against its new lease_until and skipped.
+    const { rows } = await this.pool.query<EventRow>(`
+      WITH due AS (
+        SELECT id FROM outbox
+        WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+        ORDER BY next_attempt_at LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE outbox SET lease_until = $3 FROM due WHERE outbox.id = due.id RETURNING outbox.*`,
+    [now, limit, new Date(now.getTime() + leaseMs)])
+    return rows.map(toEvent).sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
+  }
+
+  async markDelivered (id: string, at: Date) {
+    await this.pool.query('UPDATE outbox SET status = \'delivered\', delivered_at = $1, lease_until = NULL, attempts = attempts + 1 WHERE id = $2', [at, id])
+  }
+
+  async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
+    await this.pool.query('UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL WHERE id = $4',
+      [dead ? 'dead' : 'pending', nextAttemptAt, error.slice(0, 500), id])
+  }
+
+  async releaseEvent (id: string) {
+    await this.pool.query('UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = \'pending\'', [id])
+  }
+
+  async getEvent (id: string) {
+    const { rows } = await this.pool.query<EventRow>('SELECT * FROM outbox WHERE id = $1', [id])
+    return rows[0] === undefined ? undefined : toEvent(rows[0])
+  }
+
+  async listEvents (status: EventStatus, limit: number) {
+    const { rows } = await this.pool.query<EventRow>('SELECT * FROM outbox WHERE status = $1 ORDER BY created_at, id LIMIT $2', [status, limit])
+    return rows.map(toEvent)
+  }
+
+  async redriveEvent (id: string, now: Date) {
+    const { rowCount } = await this.pool.query(
+      'UPDATE outbox SET status = \'pending\', attempts = 0, next_attempt_at = $1, lease_until = NULL WHERE id = $2 AND status = \'dead\'', [now, id])
+    return rowCount === 1
+  }
+
+  async countEvents () {
+    const counts: Record<EventStatus, number> = { pending: 0, delivered: 0, dead: 0 }
+    const { rows } = await this.pool.query<{ status: EventStatus, n: number }>('SELECT status, count(*)::int AS n FROM outbox GROUP BY status')
+    for (const { status, n } of rows) counts[status] = n
+    return counts
+  }
+
+  async ping () {
+    // query_timeout per query is honoured by pg but missing from its types.
+    await this.pool.query({ text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig)
+  }
+
+  async close () {
+    if (this.queue.length > 0) this.flush()
+    await Promise.allSettled([...this.inFlight])
+    await this.pool.end()
+  }
+
+  private async transaction<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    // A checked-out connection that drops emits 'error': without a listener that would crash the process.
+    const onError = () => {}
+    client.on('error', onError)
+    const release = (err?: Error) => { client.off('error', onError); client.release(err) }
+    try {
+      await client.query('BEGIN')
+      const result = await fn(client)
+      await client.query('COMMIT')
+      release()
+      return result
+    } catch (err) {
+      // A failed ROLLBACK means the connection itself is broken: it is discarded, not returned to the pool.
+      await client.query('ROLLBACK').then(() => release(), (e: Error) => release(e))
+      throw err
+    }
+  }
+}
+
+/** Integrity (23…) and data (22…) errors belong to one row; anything else is about the connection or server. */
+function isDataError (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return typeof code === 'string' && /^2[23]/.test(code)
+}
+
+async function migrate (pool: pg.Pool): Promise<void> {
+  const client = await pool.connect()
+  client.on('error', () => {})
+  try {
+    // Waiting for another replica's migrations may take longer than one request's statement budget. This
+    // session setting never reaches the pool: the connection is destroyed below.
+    await client.query('SET statement_timeout = 0')
+    const { rows: [current] } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema')
+    const schema = current?.schema
+    if (schema == null) throw new Error('the first schema of search_path does not exist; create it (CREATE SCHEMA …) or fix the options parameter')
+    // One lock per schema: replicas of one deployment take turns; separate schemas migrate independently.
+    const lock = `image-service.migrations.${schema}`
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lock])
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())')
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations')
+      const done = new Set(rows.map((r) => r.version))
+      for (const m of postgresMigrations) {
+        if (done.has(m.version)) continue
+        await client.query('BEGIN')
+        try {
+          await client.query(m.sql)
+          await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version])
+          await client.query('COMMIT')
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {})
+          throw new Error(`migration ${m.version} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+        }
+      }
+    } finally {
+      // If this fails the connection is gone, and the lock went with its session.
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lock]).catch(() => {})
+    }
+  } finally {
+    client.release(true)
+  }
+}

@@ -1,0 +1,336 @@
+// The Store contract: every implementation (sqlite.ts, postgres.ts) must pass this suite unchanged.
+// `setup(t)` prepares a fresh, empty database for one test and returns an opener; every store opened with it
+// shares that database (a reopen after close, or a second replica), and is closed when the test ends.
+import { randomBytes } from 'node:crypto'
+import type { Test } from 'tap'
+import type { NewEvent, NewUpload, OutboxEvent, Store, UploadRecord } from '../../src/store/store.js'
+
+export type StoreSetup = (t: Test) => Promise<() => Promise<Store>>
+
+const T0 = Date.parse('2030-01-01T00:00:00.123Z')
+const at = (ms: number) => new Date(T0 + ms)
+const LEASE = 30_000
+
+let seq = 0
+function newUpload (over: Partial<NewUpload> = {}): NewUpload {
+  const n = `${++seq}-${randomBytes(4).toString('hex')}`
+  return {
+    id: `upl_${n}`,
+    ownerId: 'owner-1',
+    key: `profile-images/${n}.png`,
+    contentType: 'image/png',
+    maxBytes: 5 * 1024 * 1024,
+    declaredSize: 1234,
+    createdAt: at(0),
+    expiresAt: at(600_000),
+    ...over
+  }
+}
+
+const eventFor = (createdAt: Date) => (r: UploadRecord): NewEvent => ({
+  id: `msg_${r.id}`,
+  uploadId: r.id,
+  type: 'image.confirmed',
+  payload: JSON.stringify({ type: 'image.confirmed', data: { uploadId: r.id, size: r.size } }),
+  createdAt
+})
+
+/** A confirmed upload and its pending event, due at `due`. */
+async function seedEvent (store: Store, due: Date): Promise<OutboxEvent> {
+  const u = newUpload()
+  await store.createUpload(u)
+  await store.confirmUpload(u.id, 100, due, eventFor(due))
+  const e = await store.getEvent(`msg_${u.id}`)
+  if (e === undefined) throw new Error('seeded event missing')
+  return e
+}
+
+const ids = (events: Array<{ id: string }>) => events.map((e) => e.id)
+
+export function storeContract (t: Test, setup: StoreSetup): void {
+  /** A fresh database and one store on it; `open` gives further stores on the same database. */
+  async function fresh (t: Test) {
+    const opener = await setup(t)
+    const open = async () => {
+      const store = await opener()
+      let closed = false
+      t.teardown(async () => { if (!closed) await store.close() })
+      return { store, close: async () => { closed = true; await store.close() } }
+    }
+    return { store: (await open()).store, open }
+  }
+
+  t.test('createUpload → getUpload round-trips every field', async (t) => {
+    const { store } = await fresh(t)
+    const u = newUpload({ declaredSize: null, maxBytes: 6_000_000_000 })
+    await store.createUpload(u)
+    t.same(await store.getUpload(u.id), {
+      ...u, status: 'pending', size: null, confirmedAt: null, updatedAt: u.createdAt
+    })
+    t.equal(await store.getUpload('upl_unknown'), undefined, 'unknown id')
+  })
+
+  t.test('concurrent createUpload calls are each durable when they resolve; one duplicate fails alone', async (t) => {
+    const { store, open } = await fresh(t)
+    const existing = newUpload()
+    await store.createUpload(existing)
+    const batch = Array.from({ length: 50 }, () => newUpload())
+    const results = await Promise.allSettled([
+      ...batch.map((u) => store.createUpload(u)),
+      store.createUpload({ ...newUpload(), id: existing.id })
+    ])
+    t.equal(results.filter((r) => r.status === 'fulfilled').length, 50, 'every good insert resolves')
+    t.equal(results.at(-1)?.status, 'rejected', 'the duplicate id is refused')
+    const other = (await open()).store
+    for (const u of batch) t.equal((await other.getUpload(u.id))?.status, 'pending', 'visible to another connection')
+    t.equal((await store.getUpload(existing.id))?.key, existing.key, 'the original row is untouched')
+  })
+
+  t.test('close commits queued inserts first', async (t) => {
+    const { open } = await fresh(t)
+    const first = await open()
+    const u = newUpload()
+    const created = first.store.createUpload(u)
+    await first.close()
+    await created
+    const again = (await open()).store
+    t.equal((await again.getUpload(u.id))?.status, 'pending')
+  })
+
+  t.test('confirmUpload: pending → confirmed with its event in one go; a repeat writes no second event', async (t) => {
+    const { store } = await fresh(t)
+    const u = newUpload()
+    await store.createUpload(u)
+    let seen: UploadRecord | undefined
+    const first = await store.confirmUpload(u.id, 777, at(1000), (r) => { seen = r; return eventFor(at(1001))(r) })
+    t.equal(first?.changed, true)
+    t.same(first?.record, { ...u, status: 'confirmed', size: 777, confirmedAt: at(1000), updatedAt: at(1000) })
+    t.same(seen, first?.record, 'the event is built from the confirmed record')
+    t.same(await store.getEvent(`msg_${u.id}`), {
+      id: `msg_${u.id}`,
+      uploadId: u.id,
+      type: 'image.confirmed',
+      payload: JSON.stringify({ type: 'image.confirmed', data: { uploadId: u.id, size: 777 } }),
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: at(1001),
+      leaseUntil: null,
+      lastError: null,
+      createdAt: at(1001),
+      deliveredAt: null
+    })
+
+    let called = false
+    const repeat = await store.confirmUpload(u.id, 999, at(5000), (r) => { called = true; return eventFor(at(5000))(r) })
+    t.equal(repeat?.changed, false)
+    t.same(repeat?.record, first?.record, 'the record is unchanged')
+    t.notOk(called, 'no second event is built')
+    t.same(await store.countEvents(), { pending: 1, delivered: 0, dead: 0 })
+    t.equal(await store.confirmUpload('upl_unknown', 1, at(0), eventFor(at(0))), undefined, 'unknown id')
+  })
+
+  t.test('concurrent confirmations of one upload write exactly one event', async (t) => {
+    const { store, open } = await fresh(t)
+    const other = (await open()).store
+    const u = newUpload()
+    await store.createUpload(u)
+    let n = 0
+    const make = (r: UploadRecord): NewEvent => ({ ...eventFor(at(0))(r), id: `msg_${++n}_${r.id}` })
+    const results = await Promise.all([
+      store.confirmUpload(u.id, 10, at(1), make), other.confirmUpload(u.id, 10, at(2), make),
+      store.confirmUpload(u.id, 10, at(3), make), other.confirmUpload(u.id, 10, at(4), make)
+    ])
+    t.equal(results.filter((r) => r?.changed).length, 1, 'one confirmation wins')
+    t.ok(results.every((r) => r?.record.status === 'confirmed'))
+    t.same(await store.countEvents(), { pending: 1, delivered: 0, dead: 0 })
+  })
+
+  t.test('confirmUpload does not confirm an upload that left pending', async (t) => {
+    const { store } = await fresh(t)
+    const u = newUpload()
+    await store.createUpload(u)
+    await store.transition(u.id, ['pending'], 'rejected', at(10))
+    const result = await store.confirmUpload(u.id, 5, at(20), eventFor(at(20)))
+    t.equal(result?.changed, false)
+    t.equal(result?.record.status, 'rejected')
+    t.equal(result?.record.size, null)
+    t.same(await store.countEvents(), { pending: 0, delivered: 0, dead: 0 })
+  })
+
+  t.test('transition moves only from the allowed statuses', async (t) => {
+    const { store } = await fresh(t)
+    const u = newUpload()
+    await store.createUpload(u)
+    const expired = await store.transition(u.id, ['pending'], 'expired', at(50))
+    t.equal(expired?.status, 'expired')
+    t.same(expired?.updatedAt, at(50))
+    t.equal(await store.transition(u.id, ['pending', 'confirmed'], 'replaced', at(60)), undefined, 'expired is not in from')
+    t.equal((await store.getUpload(u.id))?.status, 'expired', 'unchanged after a refused transition')
+    t.same((await store.getUpload(u.id))?.updatedAt, at(50))
+    const deleted = await store.transition(u.id, ['pending', 'confirmed', 'rejected', 'expired', 'replaced'], 'deleted', at(70))
+    t.equal(deleted?.status, 'deleted')
+    t.equal(await store.transition('upl_unknown', ['pending'], 'deleted', at(70)), undefined, 'unknown id')
+  })
+
+  t.test('listExpiredPending: pending tickets expired before the cut-off, oldest first, limited', async (t) => {
+    const { store } = await fresh(t)
+    const a = newUpload({ expiresAt: at(3000) })
+    const b = newUpload({ expiresAt: at(1000) })
+    const c = newUpload({ expiresAt: at(2000) })
+    const notYet = newUpload({ expiresAt: at(9000) })
+    const confirmed = newUpload({ expiresAt: at(500) })
+    const exact = newUpload({ expiresAt: at(5000) })
+    for (const u of [a, b, c, notYet, confirmed, exact]) await store.createUpload(u)
+    await store.confirmUpload(confirmed.id, 1, at(400), eventFor(at(400)))
+    t.same(ids(await store.listExpiredPending(at(5000), 10)), [b.id, c.id, a.id], 'strictly before, pending only')
+    t.same(ids(await store.listExpiredPending(at(5000), 2)), [b.id, c.id], 'limit')
+    t.same(await store.listExpiredPending(at(0), 10), [])
+  })
+
+  t.test('listReplaceable: the owner\'s other confirmed uploads confirmed no later than the newer one', async (t) => {
+    const { store } = await fresh(t)
+    const [old1, old2, newer, later, pending, otherOwner, rejected] = [
+      newUpload(), newUpload(), newUpload(), newUpload(), newUpload(), newUpload({ ownerId: 'owner-2' }), newUpload()
+    ] as [NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload]
+    for (const u of [old1, old2, newer, later, pending, otherOwner, rejected]) await store.createUpload(u)
+    await store.confirmUpload(old2.id, 1, at(200), eventFor(at(200)))
+    await store.confirmUpload(old1.id, 1, at(100), eventFor(at(100)))
+    await store.confirmUpload(otherOwner.id, 1, at(150), eventFor(at(150)))
+    const n = await store.confirmUpload(newer.id, 1, at(300), eventFor(at(300)))
+    await store.confirmUpload(later.id, 1, at(400), eventFor(at(400)))
+    await store.transition(rejected.id, ['pending'], 'rejected', at(50))
+    if (n === undefined) throw new Error('confirm failed')
+    t.same(ids(await store.listReplaceable('owner-1', n.record)), [old1.id, old2.id], 'oldest first; not itself, not later, not other owners')
+    await store.transition(old1.id, ['confirmed'], 'replaced', at(500))
+    t.same(ids(await store.listReplaceable('owner-1', n.record)), [old2.id], 'replaced ones drop out')
+  })
+
+  t.test('listLeftovers: ended while the ticket was valid, ticket now expired; touching removes them', async (t) => {
+    const { store } = await fresh(t)
+    const rejected = newUpload({ expiresAt: at(2000) })
+    const deleted = newUpload({ expiresAt: at(1000) })
+    const replaced = newUpload({ expiresAt: at(3000) })
+    const endedLate = newUpload({ expiresAt: at(1500) })
+    const stillValid = newUpload({ expiresAt: at(9000) })
+    const confirmed = newUpload({ expiresAt: at(500) })
+    for (const u of [rejected, deleted, replaced, endedLate, stillValid, confirmed]) await store.createUpload(u)
+    await store.transition(rejected.id, ['pending'], 'rejected', at(100))
+    await store.transition(deleted.id, ['pending'], 'deleted', at(100))
+    await store.confirmUpload(replaced.id, 1, at(100), eventFor(at(100)))
+    await store.transition(replaced.id, ['confirmed'], 'replaced', at(200))
+    await store.transition(endedLate.id, ['pending'], 'deleted', at(1500))
+    await store.transition(stillValid.id, ['pending'], 'rejected', at(100))
+    await store.confirmUpload(confirmed.id, 1, at(100), eventFor(at(100)))
+    t.same(ids(await store.listLeftovers(at(5000), 10)), [deleted.id, rejected.id, replaced.id], 'oldest ticket first')
+    t.same(ids(await store.listLeftovers(at(5000), 1)), [deleted.id], 'limit')
+    await store.transition(deleted.id, ['deleted'], 'deleted', at(5000))
+    t.same(ids(await store.listLeftovers(at(5000), 10)), [rejected.id, replaced.id], 'a touched leftover is listed no more')
+  })
+
+  t.test('claimEvents leases due events, oldest first; leased events are not claimed again', async (t) => {
+    const { store } = await fresh(t)
+    const e2 = await seedEvent(store, at(200))
+    const e1 = await seedEvent(store, at(100))
+    const e3 = await seedEvent(store, at(300))
+    const future = await seedEvent(store, at(10_000))
+    const first = await store.claimEvents(at(1000), 2, LEASE)
+    t.same(ids(first), [e1.id, e2.id], 'the two oldest due')
+    t.ok(first.every((e) => e.leaseUntil?.getTime() === at(1000 + LEASE).getTime()), 'leased until now + lease')
+    t.same((await store.getEvent(e1.id))?.leaseUntil, at(1000 + LEASE), 'the lease is stored')
+    t.same(ids(await store.claimEvents(at(1000), 10, LEASE)), [e3.id], 'leased ones are skipped')
+    t.same(await store.claimEvents(at(1000), 10, LEASE), [], 'nothing left that is due')
+    t.equal((await store.getEvent(future.id))?.leaseUntil, null, 'not due yet: untouched')
+    t.same(await store.countEvents(), { pending: 4, delivered: 0, dead: 0 }, 'claiming is not an attempt')
+  })
+
+  t.test('a lapsed lease (a replica that died) is claimed again', async (t) => {
+    const { store, open } = await fresh(t)
+    const replicaB = (await open()).store
+    const e = await seedEvent(store, at(0))
+    t.same(ids(await store.claimEvents(at(1000), 10, 5000)), [e.id], 'replica A claims')
+    t.same(await replicaB.claimEvents(at(5999), 10, 5000), [], 'still leased just before it lapses')
+    const again = await replicaB.claimEvents(at(6000), 10, 5000)
+    t.same(ids(again), [e.id], 'replica B takes it once the lease lapsed')
+    t.same(again[0]?.leaseUntil, at(11_000))
+    t.equal(again[0]?.attempts, 0)
+  })
+
+  t.test('concurrent claims from two stores never return the same event', async (t) => {
+    const { store, open } = await fresh(t)
+    const replicaB = (await open()).store
+    const seeded = []
+    for (let i = 0; i < 60; i++) seeded.push(await seedEvent(store, at(i)))
+    const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : replicaB).claimEvents(at(1000), 10, LEASE)))
+    const claimed = claims.flatMap(ids)
+    t.equal(new Set(claimed).size, claimed.length, 'no event is claimed twice')
+    t.same(claimed.sort(), ids(seeded).sort(), 'together they claimed every due event')
+  })
+
+  t.test('markDelivered ends an event', async (t) => {
+    const { store } = await fresh(t)
+    const e = await seedEvent(store, at(0))
+    await store.claimEvents(at(10), 1, LEASE)
+    await store.markDelivered(e.id, at(20))
+    t.same(await store.getEvent(e.id), { ...e, status: 'delivered', attempts: 1, leaseUntil: null, deliveredAt: at(20) })
+    t.same(await store.claimEvents(at(LEASE * 10), 10, LEASE), [], 'never claimed again')
+    t.same(await store.listEvents('delivered', 10), [await store.getEvent(e.id)])
+    t.same(await store.countEvents(), { pending: 0, delivered: 1, dead: 0 })
+  })
+
+  t.test('markFailed retries at nextAttemptAt, or ends the event as dead; redrive brings it back', async (t) => {
+    const { store } = await fresh(t)
+    const e = await seedEvent(store, at(0))
+    await store.claimEvents(at(10), 1, LEASE)
+    await store.markFailed(e.id, `HTTP 500 ${'x'.repeat(1000)}`, at(5000), false)
+    const failed = await store.getEvent(e.id)
+    t.match(failed, { status: 'pending', attempts: 1, nextAttemptAt: at(5000), leaseUntil: null })
+    t.equal(failed?.lastError?.length, 500, 'the error is kept, cut to 500 characters')
+    t.same(await store.claimEvents(at(4999), 10, LEASE), [], 'not before its next attempt')
+    t.same(ids(await store.claimEvents(at(5000), 10, LEASE)), [e.id], 'due again at nextAttemptAt')
+
+    await store.markFailed(e.id, 'HTTP 410', at(9000), true)
+    t.match(await store.getEvent(e.id), { status: 'dead', attempts: 2, lastError: 'HTTP 410', leaseUntil: null })
+    t.same(await store.claimEvents(at(LEASE * 10), 10, LEASE), [], 'dead events are not claimed')
+    t.same(ids(await store.listEvents('dead', 10)), [e.id])
+    t.same(await store.countEvents(), { pending: 0, delivered: 0, dead: 1 })
+
+    t.equal(await store.redriveEvent(e.id, at(20_000)), true)
+    t.match(await store.getEvent(e.id), { status: 'pending', attempts: 0, nextAttemptAt: at(20_000), leaseUntil: null })
+    t.equal(await store.redriveEvent(e.id, at(20_000)), false, 'only dead events are redriven')
+    t.equal(await store.redriveEvent('msg_unknown', at(20_000)), false)
+    t.same(ids(await store.claimEvents(at(20_000), 10, LEASE)), [e.id], 'claimable after redrive')
+  })
+
+  t.test('releaseEvent gives a claim back without counting an attempt', async (t) => {
+    const { store } = await fresh(t)
+    const e = await seedEvent(store, at(0))
+    const d = await seedEvent(store, at(1))
+    await store.claimEvents(at(10), 10, LEASE)
+    await store.releaseEvent(e.id)
+    t.match(await store.getEvent(e.id), { status: 'pending', attempts: 0, leaseUntil: null })
+    t.same(ids(await store.claimEvents(at(10), 10, LEASE)), [e.id], 'claimable again at once')
+    await store.markDelivered(d.id, at(20))
+    await store.releaseEvent(d.id)
+    t.match(await store.getEvent(d.id), { status: 'delivered', attempts: 1 }, 'a delivered event stays delivered')
+  })
+
+  t.test('listEvents and countEvents by status; getEvent of an unknown id', async (t) => {
+    const { store } = await fresh(t)
+    t.same(await store.countEvents(), { pending: 0, delivered: 0, dead: 0 }, 'zeros when empty')
+    const events = []
+    for (let i = 0; i < 5; i++) events.push(await seedEvent(store, at(i)))
+    const [a, b, c] = events as [OutboxEvent, OutboxEvent, OutboxEvent]
+    await store.markDelivered(a.id, at(10))
+    await store.markFailed(b.id, 'boom', at(10), true)
+    await store.markFailed(c.id, 'boom', at(10), true)
+    t.same(ids(await store.listEvents('pending', 10)), ids(events.slice(3)), 'oldest first')
+    t.same(ids(await store.listEvents('dead', 1)), [b.id], 'limit')
+    t.same(await store.countEvents(), { pending: 2, delivered: 1, dead: 2 })
+    t.equal(await store.getEvent('msg_unknown'), undefined)
+  })
+
+  t.test('ping answers while open', async (t) => {
+    const { store } = await fresh(t)
+    await t.resolves(store.ping())
+  })
+}

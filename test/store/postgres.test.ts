@@ -1,0 +1,60 @@
+// The Store contract on PostgreSQL (each test in its own schema), plus what only a shared server has:
+// replicas migrating at once, and the configured pool settings.
+import pg from 'pg'
+import t from 'tap'
+import { loadConfig } from '../../src/config.js'
+import { postgresMigrations } from '../../src/store/migrations/postgres.js'
+import { openPostgresStore } from '../../src/store/postgres.js'
+import { adminQuery, postgresUnavailable, TEST_DATABASE_URL, testSchema, withSchema } from '../helpers/postgres.js'
+import { storeContract } from './contract.js'
+
+const skip = await postgresUnavailable()
+
+const databaseConfig = (url: string, env: Record<string, string> = {}) =>
+  loadConfig({ ENVIRONMENT: 'development', DATABASE_URL: url, ...env }).database
+
+t.test('Store contract', { skip }, async (t) => {
+  storeContract(t, async (t) => {
+    const { url } = await testSchema(t)
+    return async () => await openPostgresStore(databaseConfig(url))
+  })
+})
+
+t.test('replicas starting at once apply each migration exactly once, in the chosen schema', { skip }, async (t) => {
+  const { url, schema } = await testSchema(t)
+  const stores = await Promise.all(Array.from({ length: 6 }, () => openPostgresStore(databaseConfig(url))))
+  t.teardown(() => Promise.all(stores.map((s) => s.close())))
+  const rows = await adminQuery<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)
+  t.same(rows.map((r) => r.version), postgresMigrations.map((m) => m.version))
+  const tables = await adminQuery<{ table_name: string }>(
+    'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema])
+  t.same(tables.map((r) => r.table_name), ['outbox', 'schema_migrations', 'uploads'])
+  const reopened = await openPostgresStore(databaseConfig(url))
+  await reopened.close()
+  t.equal((await adminQuery(`SELECT 1 FROM ${schema}.schema_migrations`)).length, postgresMigrations.length, 'a restart applies nothing again')
+})
+
+t.test('connections are named, and a statement stuck on a lock fails after DATABASE_STATEMENT_TIMEOUT_MS', { skip }, async (t) => {
+  const { url, schema } = await testSchema(t)
+  const store = await openPostgresStore(databaseConfig(url, { DATABASE_STATEMENT_TIMEOUT_MS: '300' }))
+  t.teardown(() => store.close())
+  await store.createUpload({
+    id: 'upl_locked', ownerId: 'o', key: 'profile-images/locked.png', contentType: 'image/png', maxBytes: 10, declaredSize: null, createdAt: new Date(), expiresAt: new Date()
+  })
+  const names = await adminQuery<{ n: number }>(
+    'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = \'image-service\' AND datname = current_database()')
+  t.ok(names[0]!.n >= 1, 'application_name is image-service')
+
+  const holder = new pg.Client({ connectionString: withSchema(TEST_DATABASE_URL, schema) })
+  await holder.connect()
+  t.teardown(() => holder.end())
+  await holder.query('BEGIN')
+  await holder.query('SELECT * FROM uploads WHERE id = $1 FOR UPDATE', ['upl_locked'])
+  await t.rejects(store.transition('upl_locked', ['pending'], 'expired', new Date()), { code: '57014' }, 'canceled by statement_timeout')
+  await holder.query('ROLLBACK')
+  t.equal((await store.transition('upl_locked', ['pending'], 'expired', new Date()))?.status, 'expired', 'the pool works on')
+})
+
+t.test('a missing schema stops the start with an actionable message', { skip }, async (t) => {
+  await t.rejects(openPostgresStore(databaseConfig(withSchema(TEST_DATABASE_URL, 'no_such_schema_here'))), /DATABASE_URL.*search_path does not exist/)
+})
