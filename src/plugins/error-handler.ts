@@ -17,7 +17,7 @@ export function errorHandler (err: FastifyError | AppError, req: FastifyRequest,
     const message = `${field} ${first?.message ?? 'is invalid'}${extra}`
     return reply.code(400).send(errorBody(400, 'VALIDATION', message))
   }
-  const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500
+  const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : isUnavailable(fe) ? 503 : 500
   if (status < 500) return reply.code(status).send(errorBody(status, fe.code ?? 'BAD_REQUEST', fe.message))
   req.log.error({ err }, 'request failed')
   return reply.code(status).send(errorBody(status, status === 503 ? 'UNAVAILABLE' : 'INTERNAL', status === 503 ? 'the service is temporarily unavailable; retry later' : 'internal error'))
@@ -25,4 +25,10 @@ export function errorHandler (err: FastifyError | AppError, req: FastifyRequest,
 
 export function notFoundHandler (req: FastifyRequest, reply: FastifyReply) {
   return reply.code(404).send(errorBody(404, 'NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}; see /docs`))
+}
+
+// A dependency that cannot be reached (database down, network reset) is worth a retry: 503, not 500.
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P03', '08000', '08001', '08003', '08006'])
+function isUnavailable (err: { code?: string, message?: string }): boolean {
+  return (err.code !== undefined && UNREACHABLE.has(err.code)) || /Connection terminated|timeout exceeded when trying to connect/i.test(err.message ?? '')
 }

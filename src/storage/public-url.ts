@@ -14,7 +14,8 @@ export function publicUrlBuilder (config: Pick<Config, 'mode' | 'publicBaseUrl' 
   if (customDomain !== undefined) return (key) => `https://${customDomain}/${encodeKey(key)}`
   if (endpoint !== undefined) {
     const url = new URL(endpoint)
-    const base = forcePathStyle
+    // As the SDK addresses it: path style when forced, or for dotted names (a wildcard certificate misses them).
+    const base = forcePathStyle || bucket.includes('.')
       ? `${url.origin}${url.pathname.replace(/\/+$/, '')}/${bucket}/`
       : `${url.protocol}//${bucket}.${url.host}${url.pathname.replace(/\/+$/, '')}/`
     return (key) => base + encodeKey(key)

@@ -185,4 +185,8 @@ t.test('5xx never echo internals', async (t) => {
   const res = await app.inject({ method: 'POST', url: '/v1/uploads/upl_AAAAAAAAAAAAAAAAAAAAAA/complete' })
   t.equal(res.statusCode, 500)
   t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'internal error' })
+  app.store.getUpload = async () => { throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }) }
+  const down = await app.inject({ method: 'POST', url: '/v1/uploads/upl_AAAAAAAAAAAAAAAAAAAAAA/complete' })
+  t.equal(down.statusCode, 503, 'an unreachable database is worth a retry')
+  t.notMatch(down.body, /10\.0\.0\.5/)
 })

@@ -1,0 +1,143 @@
+// Production storage: S3 or an S3-compatible server (AWS_S3_ENDPOINT). Browsers POST the file straight to the
+// bucket with a policy signed by post-policy.ts; completion reads it back with HeadObject and a ranged GetObject.
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
+import type { Config } from '../config.js'
+import { appError } from '../errors.js'
+import { signPostPolicy } from './post-policy.js'
+import { publicUrlBuilder } from './public-url.js'
+import { explainS3Error, probeKey, s3SelfCheck } from './s3-self-check.js'
+import type { Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
+
+/** A form must stop being accepted this long before temporary credentials expire (the SDK renews 5 min ahead). */
+const CREDENTIALS_MARGIN_MS = 60_000
+
+const codeOf = (err: unknown) => (err as { name?: string }).name ?? ''
+const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+
+export function s3ClientConfig (s3: Config['s3']): S3ClientConfig {
+  return {
+    region: s3.region,
+    // Unset: the SDK's default chain (environment, profile, IAM role on EC2/ECS/EKS).
+    ...(s3.credentials !== undefined ? { credentials: s3.credentials } : {}),
+    forcePathStyle: s3.forcePathStyle,
+    // S3-compatible servers (RGW 16, older MinIO) refuse the aws-chunked bodies with trailing checksums.
+    ...(s3.endpoint !== undefined ? { endpoint: s3.endpoint, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 30_000 }
+  }
+}
+
+export class S3Storage implements Storage {
+  readonly kind = 's3' as const
+  readonly publicUrl: (key: string) => string
+  private readonly s3: Config['s3']
+  private readonly readyKey: string
+
+  /** `formUrl`: where browsers POST, as the SDK resolves it for the bucket (learned once, see createS3Storage). */
+  constructor (private readonly client: S3Client, config: Config, private readonly formUrl: string) {
+    this.s3 = config.s3
+    this.publicUrl = publicUrlBuilder(config)
+    this.readyKey = probeKey(config.s3, 'ready')
+  }
+
+  async createUploadTarget (t: UploadTicket): Promise<UploadTarget> {
+    // Memoized by the SDK and renewed before expiry, so IAM role credentials rotate under us.
+    const credentials = await this.client.config.credentials()
+    const now = Date.now()
+    const byCredentials = credentials.expiration === undefined ? Infinity : credentials.expiration.getTime() - CREDENTIALS_MARGIN_MS - now
+    // The ticket's expiry was computed a moment ago: rounded (a floor would lose its last second). The credentials'
+    // expiry is a hard limit: floored.
+    const seconds = Math.min(Math.round((t.expiresAt.getTime() - now) / 1000), Math.floor(byCredentials / 1000))
+    if (seconds < 1) throw appError('UNAVAILABLE', 'the AWS credentials are about to expire')
+    const fields = signPostPolicy({
+      bucket: this.s3.bucket,
+      key: t.key,
+      fields: {
+        'Content-Type': t.contentType,
+        success_action_status: '201',
+        ...(this.s3.acl !== 'none' ? { acl: this.s3.acl } : {})
+      },
+      conditions: [['content-length-range', 1, t.maxBytes]],
+      expiresSeconds: seconds,
+      credentials,
+      region: this.s3.region,
+      // The SDK corrects its clock after a RequestTimeTooSkewed answer; the policy uses the same clock.
+      now: new Date(now + this.client.config.systemClockOffset)
+    })
+    // The policy's expiration has whole seconds.
+    return { url: this.formUrl, fields, expiresAt: new Date(Math.floor((now + seconds * 1000) / 1000) * 1000) }
+  }
+
+  async head (key: string): Promise<StoredObject | undefined> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.s3.bucket, Key: key }))
+      return { size: res.ContentLength ?? 0, ...(res.ContentType !== undefined ? { contentType: res.ContentType } : {}) }
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined
+      // Without s3:ListBucket (the guide's IAM policy) S3 answers 403 for a key that does not exist, and a HEAD
+      // answer has no body to say why: a ranged GET tells "AccessDenied" (missing) from bad credentials.
+      if (statusOf(err) === 403) return await this.headByGet(key)
+      throw err
+    }
+  }
+
+  private async headByGet (key: string): Promise<StoredObject | undefined> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key, Range: 'bytes=0-0' }))
+      await res.Body?.transformToByteArray()
+      const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1]
+      return { size: Number(total ?? res.ContentLength ?? 0), ...(res.ContentType !== undefined ? { contentType: res.ContentType } : {}) }
+    } catch (err) {
+      if (['AccessDenied', 'NoSuchKey'].includes(codeOf(err))) return undefined
+      throw err
+    }
+  }
+
+  async readStart (key: string, bytes: number): Promise<Buffer> {
+    const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key, Range: `bytes=0-${bytes - 1}` }))
+    return Buffer.from(await res.Body?.transformToByteArray() ?? [])
+  }
+
+  async delete (key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.s3.bucket, Key: key }))
+  }
+
+  /**
+   * Readiness within the guide's IAM policy (no HeadBucket/ListBucket): read a marker object under the prefix.
+   * When it is missing (NoSuchKey, or AccessDenied without ListBucket) write it and read it again, so a denied
+   * read never passes for a missing marker.
+   */
+  async check (): Promise<void> {
+    const read = async () => {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: this.readyKey, Range: 'bytes=0-0' }))
+      await res.Body?.transformToByteArray()
+    }
+    try {
+      await read()
+    } catch (err) {
+      if (!['NoSuchKey', 'AccessDenied'].includes(codeOf(err))) throw err
+      await this.client.send(new PutObjectCommand({ Bucket: this.s3.bucket, Key: this.readyKey, Body: 'ok', ContentType: 'text/plain' }))
+      await read()
+    }
+  }
+
+  async close (): Promise<void> {
+    this.client.destroy()
+  }
+}
+
+/** The S3 client, the form URL, and (unless S3_SELF_CHECK=false) the start-up self-check. */
+export async function createS3Storage (config: Config): Promise<Storage> {
+  const client = new S3Client(s3ClientConfig(config.s3))
+  try {
+    // Resolving the form URL exactly as the SDK does (virtual-hosted, path style for dotted names or when
+    // forced, custom endpoints) also proves that credentials can be found.
+    const { url } = await createPresignedPost(client, { Bucket: config.s3.bucket, Key: probeKey(config.s3, 'form'), Expires: 60 })
+      .catch((err: unknown) => { throw new Error(`cannot sign S3 uploads: ${explainS3Error(err, 'resolve credentials', config.s3)}`, { cause: err }) })
+    if (config.s3.selfCheck) await s3SelfCheck(client, config.s3)
+    return new S3Storage(client, config, url)
+  } catch (err) {
+    client.destroy()
+    throw err
+  }
+}

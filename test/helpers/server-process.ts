@@ -1,0 +1,29 @@
+// Runs the real entry point (src/server.ts through tsx) as a child process, for start-up failures.
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { scratch } from './build.js'
+
+export interface ServerRun { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
+
+/**
+ * Starts the server with only `env` (plus PATH) and waits for it to exit. A server that starts instead of failing
+ * is killed after `limitMs`, and the run reports the signal.
+ */
+export async function runServer (t: Test, env: Record<string, string>, limitMs = 30_000): Promise<ServerRun> {
+  const dir = scratch(t, 'image-service-start-')
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', DATA_DIR: join(dir, 'data'), UPLOADS_DIR: join(dir, 'uploads'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs)
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])))
+  clearTimeout(timer)
+  return { code, signal, stdout, stderr }
+}

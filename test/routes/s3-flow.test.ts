@@ -1,0 +1,175 @@
+// Production mode against a real S3 server (Ceph radosgw) that enforces POST policies: the browser's form POST
+// with Node's fetch/FormData, completion, anonymous reads, and every refusal. Assertions are on status codes
+// (RGW's messages differ from AWS's).
+import { GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3'
+import t, { type Test } from 'tap'
+import { AUTH, listen } from '../helpers/build.js'
+import { postForm } from '../helpers/form.js'
+import { html, png, pngOfSize } from '../helpers/images.js'
+import { createTestBucket, OTHER_CREDENTIALS, s3Target } from '../helpers/s3.js'
+
+interface Ticket { uploadId: string, key: string, publicUrl: string, expiresAt: string, maxBytes: number, upload: { url: string, fields: Record<string, string> } }
+
+/** The deployment guide's bucket policy (public read of the prefix) and IAM policy, the latter for `user`. */
+function guidePolicies (bucket: string, user: string): string {
+  const prefix = `arn:aws:s3:::${bucket}/profile-images/*`
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'PublicReadGetObject', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: prefix },
+      { Sid: 'ServiceUser', Effect: 'Allow', Principal: { AWS: [`arn:aws:iam:::user/${user}`] }, Action: ['s3:PutObject', 's3:PutObjectAcl', 's3:GetObject', 's3:DeleteObject'], Resource: prefix }
+    ]
+  })
+}
+
+async function production (t: Test, env: Record<string, string> = {}, opts: { guidePolicies?: boolean } = {}) {
+  const target = s3Target(t)
+  if (target === undefined) return undefined
+  const { bucket, client } = await createTestBucket(t, target)
+  // The service as a user that holds only the guide's IAM policy on the bucket (radosgw has no IAM: a bucket policy
+  // grants it), not the bucket's owner.
+  const keys = opts.guidePolicies === true ? OTHER_CREDENTIALS : target
+  if (opts.guidePolicies === true) await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: guidePolicies(bucket, 'other') }))
+  const { base } = await listen(t, {
+    ENVIRONMENT: 'production',
+    AWS_S3_BUCKET: bucket,
+    AWS_S3_ENDPOINT: target.endpoint,
+    AWS_S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    AWS_REGION: target.region,
+    ...env
+  })
+  const ticket = async (contentType = 'image/png'): Promise<Ticket> => {
+    const res = await fetch(`${base}/v1/uploads`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ ownerId: 'user-1', contentType }) })
+    t.equal(res.status, 201, 'ticket issued')
+    return await res.json() as Ticket
+  }
+  const complete = async (id: string) => await fetch(`${base}/v1/uploads/${id}/complete`, { method: 'POST' })
+  return { base, bucket, client, target, ticket, complete }
+}
+
+async function stored (client: S3Client, bucket: string, key: string): Promise<number> {
+  try {
+    await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+    return 200
+  } catch (err) { return (err as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode }
+}
+
+t.test('create → form POST to S3 → 201 → complete → public URL readable anonymously → confirmed', async (t) => {
+  const s = await production(t)
+  if (s === undefined) return
+  const image = png(16, 16)
+  const ticket = await s.ticket()
+  t.equal(ticket.upload.url, `${s.target.endpoint}/${s.bucket}`, 'the form goes to the bucket')
+  t.equal(ticket.publicUrl, `${s.target.endpoint}/${s.bucket}/${ticket.key}`, 'the endpoint\'s own path-style URL')
+  t.match(ticket.upload.fields, { key: ticket.key, 'Content-Type': 'image/png', acl: 'public-read', success_action_status: '201', bucket: s.bucket }, 'the signed fields')
+
+  t.equal((await s.complete(ticket.uploadId)).status, 409, 'completion before the upload')
+  const posted = await postForm(ticket.upload, image, 'image/png')
+  t.equal(posted.status, 201, 'S3 accepts the form')
+
+  const done = await s.complete(ticket.uploadId)
+  t.equal(done.status, 200, 'completion 200')
+  const confirmed = await done.json() as { url: string, size: number, status: string, contentType: string }
+  t.same(confirmed, { uploadId: ticket.uploadId, status: 'confirmed', key: ticket.key, url: ticket.publicUrl, contentType: 'image/png', size: image.length }, 'confirmed with the public URL')
+  t.equal((await s.complete(ticket.uploadId)).status, 200, 'idempotent')
+
+  const anonymous = await fetch(confirmed.url)
+  t.equal(anonymous.status, 200, 'public-read: anonymous GET succeeds')
+  t.equal(anonymous.headers.get('content-type'), 'image/png', 'served as the signed type')
+  t.ok(Buffer.from(await anonymous.arrayBuffer()).equals(image), 'the same bytes')
+
+  const record = await fetch(`${s.base}/v1/uploads/${ticket.uploadId}`, { headers: AUTH })
+  t.match(await record.json(), { status: 'confirmed', url: ticket.publicUrl, size: image.length }, 'the record is confirmed')
+  t.equal((await fetch(`${s.base}/ready`)).status, 200, 'ready: the bucket is reachable')
+
+  t.equal((await fetch(`${s.base}/v1/uploads/${ticket.uploadId}`, { method: 'DELETE', headers: AUTH })).status, 204, 'DELETE 204')
+  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'DELETE removes the object')
+})
+
+t.test('refused by S3, nothing stored, completion 409', async (t) => {
+  const s = await production(t, { MAX_UPLOAD_BYTES: '1024' })
+  if (s === undefined) return
+  const image = png(8, 8)
+  const cases: Array<[string, (ticket: Ticket) => Promise<Response>, number, string?]> = [
+    ['a file over MAX_UPLOAD_BYTES', (k) => postForm(k.upload, pngOfSize(2000), 'image/png'), 400],
+    ['an empty file', (k) => postForm(k.upload, Buffer.alloc(0), 'image/png'), 400],
+    ['another Content-Type than signed', (k) => postForm(k.upload, image, 'image/jpeg', { 'Content-Type': 'image/jpeg' }), 403],
+    ['a tampered signature', (k) => postForm(k.upload, image, 'image/png', { 'X-Amz-Signature': (k.upload.fields['X-Amz-Signature'] ?? '').replace(/^./, (c) => (c === '0' ? '1' : '0')) }), 403],
+    ['a private object instead of public-read', (k) => postForm(k.upload, image, 'image/png', { acl: 'private' }), 403]
+  ]
+  for (const [name, post, status] of cases) {
+    const ticket = await s.ticket()
+    t.equal((await post(ticket)).status, status, `${name}: S3 answers ${status}`)
+    t.equal(await stored(s.client, s.bucket, ticket.key), 404, `${name}: nothing stored`)
+    t.equal((await s.complete(ticket.uploadId)).status, 409, `${name}: completion 409`)
+  }
+
+  const ticket = await s.ticket()
+  const other = ticket.key.replace(/[0-9a-f]{8}\./, '00000000.')
+  t.equal((await postForm(ticket.upload, image, 'image/png', { key: other })).status, 403, 'another key: S3 answers 403')
+  t.equal(await stored(s.client, s.bucket, other), 404, 'another key: nothing stored under it')
+  t.equal((await s.complete(ticket.uploadId)).status, 409, 'another key: completion 409')
+  // The same ticket still works once the form is right.
+  t.equal((await postForm(ticket.upload, image, 'image/png')).status, 201, 'the unchanged form: 201')
+  t.equal((await s.complete(ticket.uploadId)).status, 200, 'then completion 200')
+})
+
+t.test('an expired ticket: S3 refuses the form, completion says the ticket expired', async (t) => {
+  const s = await production(t, { UPLOAD_TTL_SECONDS: '1' })
+  if (s === undefined) return
+  const ticket = await s.ticket()
+  // Wait past the expiry (not a timing assertion: the policy must be stale when posted).
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(ticket.expiresAt) - Date.now()) + 1500))
+  t.equal((await postForm(ticket.upload, png(), 'image/png')).status, 403, 'S3 refuses the expired policy')
+  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'nothing stored')
+  // CONTRACT.md: 410 when the ticket expired before anything was uploaded (409 is for a live ticket).
+  t.equal((await s.complete(ticket.uploadId)).status, 410, 'completion 410')
+})
+
+t.test('HTML uploaded as image/png: completion 422 and the object is deleted', async (t) => {
+  const s = await production(t)
+  if (s === undefined) return
+  const ticket = await s.ticket()
+  t.equal((await postForm(ticket.upload, html, 'image/png')).status, 201, 'S3 cannot see what the bytes are')
+  t.equal(await stored(s.client, s.bucket, ticket.key), 200, 'stored until completion')
+  t.equal((await s.complete(ticket.uploadId)).status, 422, 'completion 422')
+  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'the object is gone')
+  t.not((await fetch(ticket.publicUrl)).status, 200, 'nothing to serve (403: anonymous callers cannot tell missing from private)')
+  const record = await fetch(`${s.base}/v1/uploads/${ticket.uploadId}`, { headers: AUTH })
+  t.match(await record.json(), { status: 'rejected' }, 'the record is rejected')
+})
+
+t.test('S3_ACL=none: no acl field, the object is stored but not anonymously readable', async (t) => {
+  const s = await production(t, { S3_ACL: 'none' })
+  if (s === undefined) return
+  const image = png(8, 8)
+  const ticket = await s.ticket()
+  t.notOk('acl' in ticket.upload.fields, 'no acl in the form')
+  t.equal((await postForm(ticket.upload, image, 'image/png', { acl: 'public-read' })).status, 403, 'a public-read acl the policy does not allow')
+  t.equal((await postForm(ticket.upload, image, 'image/png')).status, 201, 'the form: 201')
+  t.equal((await s.complete(ticket.uploadId)).status, 200, 'completion 200')
+  t.equal((await fetch(ticket.publicUrl)).status, 403, 'private: anonymous GET is refused (a bucket policy would grant it)')
+  const owner = await s.client.send(new GetObjectCommand({ Bucket: s.bucket, Key: ticket.key }))
+  t.ok(Buffer.from(await owner.Body?.transformToByteArray() ?? []).equals(image), 'the owner reads it')
+  await s.client.send(new PutBucketPolicyCommand({ Bucket: s.bucket, Policy: guidePolicies(s.bucket, 'other') }))
+  t.equal((await fetch(ticket.publicUrl)).status, 200, 'the guide\'s bucket policy makes it public (docs/production.md)')
+})
+
+t.test('with only the guide\'s IAM policy (no ListBucket: S3 answers 403 for a missing key)', async (t) => {
+  const s = await production(t, {}, { guidePolicies: true })
+  if (s === undefined) return
+  t.pass('the self-check passed: PutObject with the acl, GetObject, DeleteObject')
+  t.equal((await fetch(`${s.base}/ready`)).status, 200, 'ready without HeadBucket or ListBucket')
+  const ticket = await s.ticket()
+  t.equal((await s.complete(ticket.uploadId)).status, 409, 'completion before the upload: 409, not a 500')
+  t.equal((await postForm(ticket.upload, png(), 'image/png')).status, 201, 'the form: 201')
+  t.equal((await s.complete(ticket.uploadId)).status, 200, 'completion 200')
+  t.equal((await fetch(ticket.publicUrl)).status, 200, 'anonymous GET 200')
+
+  const bad = await s.ticket()
+  t.equal((await postForm(bad.upload, html, 'image/png')).status, 201, 'HTML as image/png: stored')
+  t.equal((await s.complete(bad.uploadId)).status, 422, 'completion 422')
+  t.equal(await stored(s.client, s.bucket, bad.key), 404, 'and deleted')
+})

@@ -1,0 +1,103 @@
+// S3Storage below the routes: signing with rotating temporary credentials (no network), and the reads,
+// deletes and readiness checks completion relies on, against the gateway.
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import t, { type Test } from 'tap'
+import { loadConfig } from '../../src/config.js'
+import { createS3Storage, S3Storage, s3ClientConfig } from '../../src/storage/s3.js'
+import { TOKEN } from '../helpers/build.js'
+import { png } from '../helpers/images.js'
+import { createTestBucket, OTHER_CREDENTIALS, s3Target, type S3TestTarget } from '../helpers/s3.js'
+
+const KEY = 'profile-images/0123456789abcdef0123456789abcdef.png'
+const production = (extra: Record<string, string> = {}) => loadConfig({ ENVIRONMENT: 'production', SERVICE_TOKENS: TOKEN, AWS_S3_BUCKET: 'images-1', AWS_REGION: 'eu-west-1', ...extra })
+const policyOf = (fields: Record<string, string>) => JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString()) as { expiration: string, conditions: unknown[] }
+
+t.test('temporary credentials: the form never outlives them, and rotated ones are used', async (t) => {
+  const config = production()
+  let expiresInMs = 4 * 60_000
+  let issued = 0
+  // An IAM role: the SDK renews credentials that expire within 5 minutes, so each call here gets new ones.
+  const client = new S3Client({
+    ...s3ClientConfig(config.s3),
+    credentials: async () => ({ accessKeyId: `ASIA${++issued}`, secretAccessKey: `secret-${issued}`, sessionToken: `token-${issued}`, expiration: new Date(Date.now() + expiresInMs) })
+  })
+  const storage = new S3Storage(client, config, 'https://images-1.s3.eu-west-1.amazonaws.com/')
+  t.teardown(() => storage.close())
+  const ticket = { key: KEY, contentType: 'image/png', maxBytes: 1024, expiresAt: new Date(Date.now() + 600_000) }
+
+  const first = await storage.createUploadTarget(ticket)
+  const second = await storage.createUploadTarget(ticket)
+  for (const { fields } of [first, second]) {
+    const n = /^token-(\d+)$/.exec(fields['X-Amz-Security-Token'] ?? '')?.[1]
+    t.match(fields['X-Amz-Credential'], new RegExp(`^ASIA${n}/`), 'the session token and its access key')
+  }
+  t.not(second.fields['X-Amz-Security-Token'], first.fields['X-Amz-Security-Token'], 'rotated credentials sign the next form')
+  const limit = Date.now() + expiresInMs - 60_000
+  t.ok(first.expiresAt.getTime() <= limit, 'expiresAt is clamped a minute before the credentials expire')
+  t.ok(first.expiresAt < ticket.expiresAt, 'earlier than the ticket asked')
+  t.equal(policyOf(first.fields).expiration, first.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), 'the policy says the same expiry')
+
+  expiresInMs = 30_000
+  await t.rejects(storage.createUploadTarget(ticket), { code: 'UNAVAILABLE', statusCode: 503 }, 'credentials about to expire: no form')
+})
+
+t.test('static credentials: the ticket\'s expiry, the acl unless S3_ACL=none', async (t) => {
+  for (const acl of ['public-read', 'none']) {
+    const config = production({ AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', S3_ACL: acl })
+    const storage = new S3Storage(new S3Client(s3ClientConfig(config.s3)), config, 'https://images-1.s3.eu-west-1.amazonaws.com/')
+    t.teardown(() => storage.close())
+    const expiresAt = new Date(Date.now() + 600_000)
+    const target = await storage.createUploadTarget({ key: KEY, contentType: 'image/png', maxBytes: 1024, expiresAt })
+    // The policy's expiration has whole seconds.
+    t.ok(Math.abs(target.expiresAt.getTime() - expiresAt.getTime()) <= 1000, `S3_ACL=${acl}: the ticket's expiry, to the second`)
+    t.equal(policyOf(target.fields).expiration, target.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), 'the policy says the same expiry')
+    t.equal(target.fields.acl, acl === 'none' ? undefined : acl, `S3_ACL=${acl}: acl field`)
+    t.same(policyOf(target.fields).conditions.slice(0, 3), [['content-length-range', 1, 1024], { 'Content-Type': 'image/png' }, { success_action_status: '201' }])
+    t.notOk('X-Amz-Security-Token' in target.fields, 'no session token')
+  }
+})
+
+async function gatewayStorage (t: Test, target: S3TestTarget, bucket: string, extra: Record<string, string> = {}) {
+  const storage = await createS3Storage(loadConfig({
+    ENVIRONMENT: 'production',
+    SERVICE_TOKENS: TOKEN,
+    AWS_S3_BUCKET: bucket,
+    AWS_S3_ENDPOINT: target.endpoint,
+    AWS_S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: target.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: target.secretAccessKey,
+    AWS_REGION: target.region,
+    S3_SELF_CHECK: 'false',
+    ...extra
+  }))
+  t.teardown(() => storage.close())
+  return storage
+}
+
+t.test('head, ranged read, delete, readiness against the gateway', async (t) => {
+  const target = s3Target(t)
+  if (target === undefined) return
+  const { bucket, client } = await createTestBucket(t, target)
+  const storage = await gatewayStorage(t, target, bucket)
+  const image = png(32, 32)
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: KEY, Body: image, ContentType: 'image/png' }))
+
+  t.same(await storage.head(KEY), { size: image.length, contentType: 'image/png' })
+  t.equal(await storage.head('profile-images/ffffffffffffffffffffffffffffffff.png'), undefined, 'missing → undefined')
+  t.ok((await storage.readStart(KEY, 16)).equals(image.subarray(0, 16)), 'the first 16 bytes only')
+  t.ok((await storage.readStart(KEY, image.length + 100)).equals(image), 'a range past the end: the whole object')
+  await storage.delete(KEY)
+  t.equal(await storage.head(KEY), undefined, 'deleted')
+  await storage.delete(KEY)
+  t.pass('deleting again is no error')
+
+  await storage.check()
+  await storage.check()
+  t.pass('readiness: marker written once, then read')
+
+  const wrongSecret = await gatewayStorage(t, target, bucket, { AWS_SECRET_ACCESS_KEY: 'not-the-secret' })
+  await t.rejects(wrongSecret.head(KEY), { name: 'SignatureDoesNotMatch' }, 'bad credentials are an error, not a missing object')
+  await t.rejects(wrongSecret.check(), { name: 'SignatureDoesNotMatch' }, 'readiness fails with bad credentials')
+  const outsider = await gatewayStorage(t, target, bucket, { AWS_ACCESS_KEY_ID: OTHER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: OTHER_CREDENTIALS.secretAccessKey })
+  await t.rejects(outsider.check(), { name: 'AccessDenied' }, 'readiness fails without access to the bucket')
+})
