@@ -10,18 +10,24 @@ import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
 import { errorHandler, notFoundHandler } from './plugins/error-handler.js'
 import { serviceAuth } from './plugins/service-auth.js'
+import { OneLinePerRequest } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import completeRoute from './routes/complete.js'
+import demoRoutes from './routes/demo.js'
 import localUploadRoute from './routes/local-upload.js'
 import opsRoutes from './routes/ops.js'
 import { Confirmed, ErrorSchema, Upload, UploadTicket } from './routes/schemas.js'
 import uploadRoutes from './routes/uploads.js'
+import eventRoutes from './routes/events.js'
+import { ImageConfirmedEvent, WebhookEvent } from './routes/webhook-schemas.js'
 import { LocalStorage } from './storage/local.js'
 import { safePath } from './storage/safe-path.js'
 import { createStorage, type Storage } from './storage/storage.js'
 import { createStore } from './store/index.js'
 import type { Store } from './store/store.js'
 import { UploadService } from './uploads/service.js'
+import { Dispatcher, type DispatcherOptions } from './webhooks/dispatcher.js'
+import { Sweeper } from './webhooks/sweeper.js'
 import { openapiDocument } from './openapi.js'
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
@@ -32,6 +38,8 @@ declare module 'fastify' {
     store: Store
     storage: Storage
     uploads: UploadService
+    dispatcher: Dispatcher
+    sweeper: Sweeper
     metrics: Metrics
     /** True once close() began: readiness answers 503 so load balancers stop sending work. */
     closing: boolean
@@ -43,6 +51,8 @@ export interface BuildOptions {
   /** Injected by tests (a fault-injecting wrapper); otherwise built from the config. */
   store?: Store
   storage?: Storage
+  /** Tests: shorter poll and shutdown-drain times. */
+  webhooks?: DispatcherOptions
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
@@ -57,27 +67,43 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    return503OnClosing: true
+    return503OnClosing: true,
+    logController: new OneLinePerRequest()
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const metrics = createMetrics()
-  const store = opts.store ?? await createStore(config)
+  const store = opts.store ?? await createStore(config, app.log)
   const storage = opts.storage ?? await createStorage(config)
   app.decorate('config', config)
   app.decorate('metrics', metrics)
   app.decorate('store', store)
   app.decorate('storage', storage)
-  app.decorate('uploads', new UploadService(config, storage, store, metrics))
+  const uploads = new UploadService(config, storage, store, metrics)
+  const dispatcher = new Dispatcher(config, store, uploads, metrics, app.log.child({ component: 'webhooks' }), opts.webhooks)
+  const sweeper = new Sweeper(config, store, storage, uploads, metrics, app.log.child({ component: 'sweeper' }))
+  // A committed confirmation starts its delivery at once instead of at the next poll.
+  uploads.onConfirmed = () => dispatcher.nudge()
+  app.decorate('uploads', uploads)
+  app.decorate('dispatcher', dispatcher)
+  app.decorate('sweeper', sweeper)
   app.decorate('closing', false)
   app.addHook('preClose', async () => { app.closing = true })
+  app.addHook('onReady', async () => {
+    dispatcher.start()
+    sweeper.start()
+  })
+  // Before the store closes: no new claims or sweeps; deliveries in flight finish or go back to the queue.
+  app.addHook('preClose', async () => { await Promise.all([sweeper.stop(), dispatcher.stop()]) })
   app.addHook('onClose', async () => {
     await storage.close()
     await store.close()
   })
 
-  app.addHook('onRequest', async (req, reply) => { reply.header('x-request-id', req.id) })
-  app.addHook('onResponse', async (req, reply) => {
+  // Callback hooks: no promise per request on the hot path.
+  app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done() })
+  app.addHook('onResponse', (req, reply, done) => {
     metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode }, reply.elapsedTime / 1000)
+    done()
   })
   // A POST without a body (completion from a browser) is not an error.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -87,7 +113,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
 
-  for (const schema of [ErrorSchema, UploadTicket, Confirmed, Upload]) app.addSchema(schema)
+  for (const schema of [ErrorSchema, UploadTicket, Confirmed, Upload, WebhookEvent, ImageConfirmedEvent]) app.addSchema(schema)
   await app.register(swagger, openapiDocument(config))
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(opsRoutes)
@@ -96,6 +122,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   await app.register(async (internal) => {
     internal.addHook('onRequest', serviceAuth(config, app.log))
     await internal.register(uploadRoutes)
+    await internal.register(eventRoutes)
   })
 
   // Browser scope: CORS for the configured origins only.
@@ -108,6 +135,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     })
     await browser.register(completeRoute)
     if (storage instanceof LocalStorage) await browser.register(localUploadRoute, { storage })
+    if (config.demo) await browser.register(demoRoutes)
   })
 
   if (storage instanceof LocalStorage) {

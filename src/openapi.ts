@@ -1,6 +1,7 @@
 // The OpenAPI document's frame; the paths come from the route schemas (@fastify/swagger).
 import type { SwaggerOptions } from '@fastify/swagger'
 import type { Config } from './config.js'
+import { webhooksDocument } from './routes/webhook-schemas.js'
 
 export function openapiDocument (_config: Config): SwaggerOptions {
   return {
@@ -21,7 +22,10 @@ export function openapiDocument (_config: Config): SwaggerOptions {
       ],
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'one of SERVICE_TOKENS' } }
-      }
+      },
+      // OpenAPI 3.0 has no `webhooks` field (3.1 has); Redoc and Redocly read this extension (spread: the types
+      // do not list extensions).
+      ...{ 'x-webhooks': webhooksDocument }
     },
     refResolver: {
       // Components keep their $id as name (Upload, Confirmed, …) instead of def-0, def-1.

@@ -1,0 +1,55 @@
+// Internal webhook outbox routes (service token required): list events by status, re-drive a dead one.
+import { Type } from '@sinclair/typebox'
+import type { App } from '../app.js'
+import { appError } from '../errors.js'
+import type { OutboxEvent } from '../store/store.js'
+import { Bearer, errors } from './schemas.js'
+import { EventList, EventListQuery, EventParams, eventNotFound } from './webhook-schemas.js'
+
+const view = (e: OutboxEvent) => ({
+  id: e.id,
+  uploadId: e.uploadId,
+  type: e.type,
+  status: e.status,
+  attempts: e.attempts,
+  nextAttemptAt: e.nextAttemptAt.toISOString(),
+  lastError: e.lastError,
+  createdAt: e.createdAt.toISOString(),
+  deliveredAt: e.deliveredAt?.toISOString() ?? null
+})
+
+export default async function eventRoutes (app: App) {
+  app.get('/v1/webhooks/events', {
+    schema: {
+      operationId: 'listWebhookEvents',
+      tags: ['webhooks'],
+      summary: 'List webhook events by status',
+      description: 'Dead events (every attempt failed) stay here until re-driven. Oldest first.',
+      security: Bearer,
+      querystring: EventListQuery,
+      response: { 200: EventList, ...errors(400, 401) }
+    }
+  }, async (req) => {
+    const events = await app.store.listEvents(req.query.status ?? 'dead', Number(req.query.limit ?? 100))
+    return { events: events.map(view) }
+  })
+
+  app.post('/v1/webhooks/events/:eventId/redrive', {
+    schema: {
+      operationId: 'redriveWebhookEvent',
+      tags: ['webhooks'],
+      summary: 'Send a dead webhook event again',
+      description: 'dead → pending with its attempts reset; delivery starts at once, with the same webhook-id.',
+      security: Bearer,
+      params: EventParams,
+      response: { 200: Type.Ref('WebhookEvent'), ...errors(400, 401), 404: eventNotFound }
+    }
+  }, async (req) => {
+    const { eventId } = req.params
+    if (!await app.store.redriveEvent(eventId, new Date())) throw appError('EVENT_NOT_FOUND', `eventId "${eventId}"`)
+    const event = await app.store.getEvent(eventId)
+    if (event === undefined) throw appError('EVENT_NOT_FOUND', `eventId "${eventId}"`)
+    app.dispatcher.nudge()
+    return view(event)
+  })
+}

@@ -1,0 +1,82 @@
+// Schemas of the webhook outbox routes and of the image.confirmed webhook itself (documented as `x-webhooks`: the
+// document is OpenAPI 3.0, whose own `webhooks` field only exists from 3.1).
+import { Type } from '@sinclair/typebox'
+import { errorRef } from './schemas.js'
+
+const EventId = Type.String({ pattern: '^msg_[A-Za-z0-9_-]{22}$', description: 'event id, sent as the webhook-id header on every attempt', examples: ['msg_2Vb8kQz4Lm0PxR7tYc3NwA'] })
+const Time = Type.String({ format: 'date-time' })
+const NullableTime = Type.Union([Time, Type.Null()])
+
+export const EventParams = Type.Object({ eventId: EventId }, { additionalProperties: false })
+
+export const EventListQuery = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('dead'), Type.Literal('pending'), Type.Literal('delivered')], { default: 'dead', description: 'which events to list (default dead)' })),
+  limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$', default: '100', description: 'at most this many, oldest first (1–1000, default 100)', examples: ['50'] }))
+}, { additionalProperties: false })
+
+export const WebhookEvent = Type.Object({
+  id: EventId,
+  uploadId: Type.String({ examples: ['upl_9Jx2vQm8Rk3LpT5wYz1AbC'] }),
+  type: Type.String({ examples: ['image.confirmed'] }),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
+  attempts: Type.Integer({ minimum: 0, description: 'delivery attempts made (reset by a re-drive)' }),
+  nextAttemptAt: Type.String({ format: 'date-time', description: 'when a pending event is tried next' }),
+  lastError: Type.Union([Type.String(), Type.Null()], { description: 'why the last attempt failed (HTTP status or network error)' }),
+  createdAt: Time,
+  deliveredAt: NullableTime
+}, {
+  $id: 'WebhookEvent',
+  examples: [{ id: 'msg_2Vb8kQz4Lm0PxR7tYc3NwA', uploadId: 'upl_9Jx2vQm8Rk3LpT5wYz1AbC', type: 'image.confirmed', status: 'dead', attempts: 12, nextAttemptAt: '2026-11-28T09:08:10.000Z', lastError: 'HTTP 503', createdAt: '2026-11-28T08:00:05.000Z', deliveredAt: null }]
+})
+
+export const EventList = Type.Object({ events: Type.Array(Type.Ref('WebhookEvent')) }, {
+  examples: [{ events: [{ id: 'msg_2Vb8kQz4Lm0PxR7tYc3NwA', uploadId: 'upl_9Jx2vQm8Rk3LpT5wYz1AbC', type: 'image.confirmed', status: 'dead', attempts: 12, nextAttemptAt: '2026-11-28T09:08:10.000Z', lastError: 'HTTP 503', createdAt: '2026-11-28T08:00:05.000Z', deliveredAt: null }] }]
+})
+
+export const eventNotFound = errorRef('no dead event with this id (unknown, or not dead)')
+
+/** The body POSTed to WEBHOOK_URL. */
+export const ImageConfirmedEvent = Type.Object({
+  type: Type.Literal('image.confirmed'),
+  timestamp: Type.String({ format: 'date-time', description: 'when the upload was confirmed; with several events for one owner, the latest timestamp is the current image' }),
+  data: Type.Object({
+    uploadId: Type.String(),
+    ownerId: Type.String(),
+    key: Type.String(),
+    url: Type.String({ format: 'uri', description: 'the public URL of the image' }),
+    contentType: Type.String(),
+    size: Type.Integer({ description: 'bytes' })
+  })
+}, {
+  $id: 'ImageConfirmedEvent',
+  examples: [{
+    type: 'image.confirmed',
+    timestamp: '2026-11-28T08:00:05.000Z',
+    data: { uploadId: 'upl_9Jx2vQm8Rk3LpT5wYz1AbC', ownerId: 'user-42', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213 }
+  }]
+})
+
+const header = (description: string, example: string) => ({ required: true, schema: { type: 'string' }, description, example })
+
+/** The `x-webhooks` section of openapi.yaml: what the service POSTs to WEBHOOK_URL. */
+export const webhooksDocument = {
+  'image.confirmed': {
+    post: {
+      operationId: 'imageConfirmedWebhook',
+      tags: ['webhooks'],
+      summary: 'An upload was confirmed (sent to WEBHOOK_URL)',
+      description: 'Standard Webhooks (standardwebhooks.com). Verify the signature over the raw body, e.g. with the `standardwebhooks` npm package. Delivery is at-least-once: the same event arrives with the same `webhook-id` on every attempt, so deduplicate by it. Any 2xx acknowledges; anything else (or no answer within WEBHOOK_TIMEOUT_MS) is retried with exponential backoff.',
+      security: [],
+      parameters: [
+        { in: 'header', name: 'webhook-id', ...header('the event id: stable across attempts (idempotency key)', 'msg_2Vb8kQz4Lm0PxR7tYc3NwA') },
+        { in: 'header', name: 'webhook-timestamp', ...header('unix seconds of this attempt; reject values far from now (replays)', '1795852805') },
+        { in: 'header', name: 'webhook-signature', ...header('space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per WEBHOOK_SECRET (rotation)', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=') }
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ImageConfirmedEvent' } } } },
+      responses: {
+        '2XX': { description: 'acknowledged: the event is delivered (and the owner\'s previous image is then replaced)' },
+        default: { description: 'not acknowledged: retried later' }
+      }
+    }
+  }
+}

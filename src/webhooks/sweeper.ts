@@ -1,0 +1,98 @@
+// Uploads that were never completed: once the ticket expired, an upload whose object exists is confirmed as
+// completion would (the same checks, the same webhook); the rest expire. It also deletes late objects of rejected,
+// deleted or replaced uploads: their form could still be posted until the ticket expired.
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from '../config.js'
+import type { Metrics } from '../metrics.js'
+import type { Storage } from '../storage/storage.js'
+import type { Store, UploadRecord } from '../store/store.js'
+import type { UploadService } from '../uploads/service.js'
+
+const BATCH = 100
+
+export interface SweepResult { confirmed: number, expired: number, rejected: number, cleaned: number }
+
+export class Sweeper {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  /** Set by stop(): a pass in progress ends after the record at hand. */
+  private halted = false
+
+  constructor (
+    private readonly config: Config,
+    private readonly store: Store,
+    private readonly storage: Storage,
+    private readonly uploads: Pick<UploadService, 'verify' | 'confirm'>,
+    private readonly metrics: Metrics,
+    private readonly log: FastifyBaseLogger
+  ) {}
+
+  start (): void {
+    if (this.config.sweepIntervalSeconds === 0 || this.timer !== undefined) return
+    this.halted = false
+    this.schedule()
+  }
+
+  async stop (): Promise<void> {
+    this.halted = true
+    clearTimeout(this.timer)
+    this.timer = undefined
+    await this.running
+  }
+
+  /** One pass over everything due at `now`. */
+  async sweep (now = new Date()): Promise<SweepResult> {
+    const result: SweepResult = { confirmed: 0, expired: 0, rejected: 0, cleaned: 0 }
+    await this.drain(() => this.store.listExpiredPending(now, BATCH), async (record) => { result[await this.settle(record, now)]++ })
+    await this.drain(() => this.store.listLeftovers(now, BATCH), async (record) => {
+      await this.storage.delete(record.key)
+      // Touched (same status, updated at `now`, after its expiry) so it is not listed again.
+      await this.store.transition(record.id, [record.status], record.status, now)
+      result.cleaned++
+    })
+    return result
+  }
+
+  /** Handles batches until none is left; a record that fails is logged and skipped for the rest of this pass. */
+  private async drain (list: () => Promise<UploadRecord[]>, handle: (record: UploadRecord) => Promise<void>): Promise<void> {
+    const seen = new Set<string>()
+    while (!this.halted) {
+      const batch = (await list()).filter((r) => !seen.has(r.id))
+      if (batch.length === 0) return
+      for (const record of batch) {
+        if (this.halted) return
+        seen.add(record.id)
+        try {
+          await handle(record)
+        } catch (err) {
+          this.log.warn({ err, key: record.key }, 'sweeping an upload failed; retrying at the next interval')
+        }
+      }
+    }
+  }
+
+  private schedule (): void {
+    this.timer = setTimeout(() => {
+      this.running = this.sweep()
+        .then((r) => { if (r.confirmed + r.expired + r.rejected + r.cleaned > 0) this.log.info(r, 'swept uploads never completed') })
+        .catch((err: unknown) => { this.log.error({ err }, 'sweeping uploads failed; retrying at the next interval') })
+        .finally(() => {
+          this.running = undefined
+          if (!this.halted) this.schedule()
+        })
+    }, this.config.sweepIntervalSeconds * 1000).unref()
+  }
+
+  /** A pending upload whose ticket expired: confirmed if its object passes the checks, else rejected or expired. */
+  private async settle (record: UploadRecord, now: Date): Promise<'confirmed' | 'expired' | 'rejected'> {
+    const outcome = await this.uploads.verify(record)
+    if (outcome === 'missing') {
+      if (await this.store.transition(record.id, ['pending'], 'expired', now) !== undefined) this.metrics.uploads.inc({ outcome: 'expired' })
+      return 'expired'
+    }
+    // verify() already deleted a rejected object and marked the upload.
+    if (outcome.rejected !== undefined) return 'rejected'
+    await this.uploads.confirm(record, outcome.size)
+    return 'confirmed'
+  }
+}

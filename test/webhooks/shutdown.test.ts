@@ -1,0 +1,53 @@
+// Graceful shutdown: app.close() lets a delivery in flight finish, or gives it back to the queue when the receiver
+// takes longer than the drain time; either way nothing is lost.
+import t from 'tap'
+import { listen, scratch } from '../helpers/build.js'
+import { confirmed } from '../helpers/upload-flow.js'
+import { openSqliteStore } from '../../src/store/sqlite.js'
+import { eventually } from '../helpers/wait.js'
+import { startReceiver, webhookEnv } from '../helpers/webhook-receiver.js'
+
+async function storedEvents (dataDir: string) {
+  const store = openSqliteStore(dataDir)
+  try {
+    return { pending: await store.listEvents('pending', 10), delivered: await store.listEvents('delivered', 10) }
+  } finally { await store.close() }
+}
+
+t.test('a delivery in flight at close finishes', async (t) => {
+  let release = () => {}
+  const held = new Promise<number>((resolve) => { release = () => resolve(200) })
+  const receiver = await startReceiver(t, { answer: () => held })
+  const dirs = { DATA_DIR: scratch(t), UPLOADS_DIR: scratch(t) }
+  const { app, base } = await listen(t, { ...dirs, ...webhookEnv(receiver.url) })
+  await confirmed(base, 'owner-close')
+  const [delivery] = await receiver.waitFor(1)
+
+  const closed = app.close()
+  await eventually(() => app.closing || undefined, { what: 'close() to begin' })
+  release()
+  await closed
+
+  const { pending, delivered } = await storedEvents(dirs.DATA_DIR)
+  t.same(pending, [])
+  t.match(delivered, [{ id: delivery?.id, status: 'delivered', attempts: 1 }], 'recorded as delivered before the store closed')
+})
+
+t.test('a delivery still in flight after the drain time goes back to the queue, then is delivered', async (t) => {
+  const receiver = await startReceiver(t, { answer: () => new Promise<number>(() => {}) })
+  const dirs = { DATA_DIR: scratch(t), UPLOADS_DIR: scratch(t) }
+  const env = { ...dirs, ...webhookEnv(receiver.url, { WEBHOOK_TIMEOUT_MS: '30000' }) }
+  const first = await listen(t, env, { webhooks: { drainMs: 50 } })
+  await confirmed(first.base, 'owner-slow')
+  const [held] = await receiver.waitFor(1)
+  await first.app.close()
+
+  const { pending } = await storedEvents(dirs.DATA_DIR)
+  t.match(pending, [{ id: held?.id, status: 'pending', attempts: 0, leaseUntil: null }], 'released: no attempt counted, no lease left')
+
+  receiver.answer = () => 204
+  const second = await listen(t, env)
+  const deliveries = await receiver.waitFor(2)
+  t.equal(deliveries[1]?.id, held?.id, 'the same event, the same webhook-id')
+  await eventually(async () => (await second.app.store.getEvent(held?.id ?? ''))?.status === 'delivered' || undefined, { what: 'delivered' })
+})
