@@ -1,9 +1,10 @@
 // Development storage: images in {UPLOADS_DIR}/profile/, written by the service's own form endpoint
 // (routes/local-upload.ts) and served by @fastify/static. Uploads stream into {UPLOADS_DIR}/.incoming/ and are
-// renamed into place only once every check passed, so a partial file is never visible.
+// linked into place only once every check passed, so a partial file is never visible. A key is written once:
+// re-posting a ticket's form cannot swap a checked (or confirmed) image for unchecked bytes.
 import { randomUUID } from 'node:crypto'
 import { createWriteStream, mkdirSync } from 'node:fs'
-import { open, rename, rm, stat } from 'node:fs/promises'
+import { link, open, rm, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -63,7 +64,7 @@ export class LocalStorage implements Storage {
   }
 
   /**
-   * Streams `file` to a temporary file, checking the size as it goes, and renames it into place only when the
+   * Streams `file` to a temporary file, checking the size as it goes, and links it into place only when the
    * whole stream arrived within [minBytes, maxBytes]. Any failure removes the temporary file.
    */
   async write (key: string, file: Readable, minBytes: number, maxBytes: number): Promise<number> {
@@ -79,11 +80,13 @@ export class LocalStorage implements Storage {
         }
       }, createWriteStream(temp, { flags: 'wx' }))
       if (size < minBytes) throw appError('ENTITY_TOO_SMALL', `at least ${minBytes} bytes`)
-      await rename(temp, target)
+      // link() fails with EEXIST instead of replacing, atomically.
+      await link(temp, target).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EEXIST' ? appError('KEY_EXISTS') : err
+      })
       return size
-    } catch (err) {
+    } finally {
       await rm(temp, { force: true })
-      throw err
     }
   }
 

@@ -151,6 +151,20 @@ t.test('HTML bytes declared as PNG: accepted, completion 422, file gone', async 
   }
 })
 
+t.test('a ticket writes its key once: a confirmed image cannot be swapped by re-posting the form', async (t) => {
+  const { app } = await listen(t)
+  const image = png()
+  const a = await ticket(app)
+  t.equal((await postForm(a.upload, image, 'image/png')).status, 201)
+  t.equal((await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })).statusCode, 200)
+  const again = await postForm(a.upload, html, 'image/png')
+  t.equal(again.status, 409)
+  t.match(await again.json(), { code: 'KEY_EXISTS' })
+  const served = await app.inject({ url: `/uploads/profile/${a.key.split('/')[1]}` })
+  t.ok(served.rawPayload.equals(image), 'the confirmed bytes are still served')
+  t.same(readdirSync(join(app.config.upload.dir, '.incoming')), [], 'no temporary file left')
+})
+
 t.test('unknown ids and malformed ids', async (t) => {
   const app = await build(t)
   t.equal((await app.inject({ method: 'POST', url: '/v1/uploads/upl_AAAAAAAAAAAAAAAAAAAAAA/complete' })).statusCode, 404)
