@@ -6,6 +6,7 @@ import { errors, UploadParams } from './schemas.js'
 export default async function completeRoute (app: App) {
   app.post('/v1/uploads/:uploadId/complete', {
     schema: {
+      operationId: 'completeUpload',
       tags: ['uploads'],
       summary: 'Confirm an upload once the browser has posted the form',
       description: 'Checks that the object exists, its size, and that its first bytes are the declared image type; then confirms it and queues the image.confirmed webhook. Idempotent.',

@@ -25,6 +25,7 @@ export default async function localUploadRoute (app: App, opts: { storage: Local
 
   app.post('/uploads', {
     schema: {
+      operationId: 'postUploadForm',
       tags: ['development'],
       summary: 'Development upload endpoint (the local stand-in for the S3 bucket)',
       description: 'multipart/form-data: every field of upload.fields, then one part named "file". Answers 201 like S3 with success_action_status=201.',

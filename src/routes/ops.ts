@@ -17,12 +17,12 @@ async function probe (check: () => Promise<void>): Promise<'ok' | 'failed'> {
 export default async function opsRoutes (app: App) {
   app.get('/health', {
     logLevel: 'warn',
-    schema: { tags: ['operations'], summary: 'Liveness', response: { 200: Health } }
+    schema: { operationId: 'health', tags: ['operations'], summary: 'Liveness', response: { 200: Health } }
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/ready', {
     logLevel: 'warn',
-    schema: { tags: ['operations'], summary: 'Readiness: storage and database reachable', response: { 200: Readiness, 503: Readiness } }
+    schema: { operationId: 'ready', tags: ['operations'], summary: 'Readiness: storage and database reachable', response: { 200: Readiness, 503: { ...Readiness, examples: [{ status: 'unavailable', checks: { storage: 'ok', database: 'failed' } }] } } }
   }, async (_req, reply) => {
     const [storage, database] = await Promise.all([probe(() => app.storage.check()), probe(() => app.store.ping())])
     const ok = storage === 'ok' && database === 'ok' && !app.closing
@@ -32,10 +32,17 @@ export default async function opsRoutes (app: App) {
   app.get('/metrics', {
     logLevel: 'warn',
     schema: {
+      operationId: 'metrics',
       tags: ['operations'],
       summary: 'Prometheus metrics',
       produces: ['text/plain'],
-      response: { 200: { type: 'string', description: 'Prometheus text exposition format' } }
+      response: {
+        200: {
+          type: 'string',
+          description: 'Prometheus text exposition format',
+          examples: ['# HELP image_uploads_total Upload lifecycle outcomes (ticket, stored, refused, confirmed, rejected, expired, replaced, deleted)\n# TYPE image_uploads_total counter\nimage_uploads_total{outcome="confirmed"} 42\n']
+        }
+      }
     }
   }, async (_req, reply) => {
     const counts = await app.store.countEvents()

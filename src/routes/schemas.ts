@@ -1,5 +1,6 @@
 // TypeBox schemas of every route: request validation, response serialization and openapi.yaml come from here.
 import { Type, type TSchema } from '@sinclair/typebox'
+import { errorBody, ErrorCodes, type ErrorCode } from '../errors.js'
 import { UPLOAD_STATUSES } from '../store/store.js'
 
 export const ErrorSchema = Type.Object({
@@ -9,7 +10,11 @@ export const ErrorSchema = Type.Object({
   message: Type.String({ description: 'what was wrong and what is expected' })
 }, { $id: 'Error', title: 'Error', examples: [{ statusCode: 400, error: 'Bad Request', code: 'VALIDATION', message: 'body/contentType must be string' }] })
 
-export const errorRef = (description: string) => Type.Ref(ErrorSchema.$id as string, { description })
+/** An error response; `code`: the catalogue entry shown as its example. */
+export const errorRef = (description: string, code?: ErrorCode) => Type.Ref(ErrorSchema.$id as string, {
+  description,
+  ...(code !== undefined ? { examples: [errorBody(ErrorCodes[code].status, code, ErrorCodes[code].message)] } : {})
+})
 
 /** Response schemas for the error statuses a route can answer. */
 export function errors (...statuses: number[]): Record<number, TSchema> {
@@ -24,7 +29,11 @@ export function errors (...statuses: number[]): Record<number, TSchema> {
     422: 'the bytes are not the declared image type',
     503: 'a dependency is unavailable'
   }
-  return Object.fromEntries(statuses.map((s) => [s, errorRef(text[s] ?? 'error')]))
+  // The catalogue entry each status is most often answered with: the response's example.
+  const typical: Record<number, ErrorCode> = {
+    400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'SIGNATURE_MISMATCH', 404: 'UPLOAD_NOT_FOUND', 409: 'NOT_UPLOADED', 410: 'TICKET_EXPIRED', 413: 'TOO_LARGE', 422: 'NOT_AN_IMAGE', 503: 'UNAVAILABLE'
+  }
+  return Object.fromEntries(statuses.map((s) => [s, errorRef(text[s] ?? 'error', typical[s])]))
 }
 
 const UploadId = Type.String({ pattern: '^upl_[A-Za-z0-9_-]{22}$', description: 'upload id (unguessable: it is the credential for completion)', examples: ['upl_9Jx2vQm8Rk3LpT5wYz1AbC'] })
@@ -95,3 +104,34 @@ export const Readiness = Type.Object({
 }, { examples: [{ status: 'ok', checks: { storage: 'ok', database: 'ok' } }] })
 
 export const Bearer = [{ bearerAuth: [] }]
+
+/**
+ * The development upload form, for the document only: the route streams it (multipart), so Fastify cannot
+ * validate it up front; the route checks it against the signed policy instead.
+ */
+export const UploadForm = Type.Object({
+  'Content-Type': Type.String(),
+  success_action_status: Type.String(),
+  bucket: Type.String(),
+  'X-Amz-Algorithm': Type.String(),
+  'X-Amz-Credential': Type.String(),
+  'X-Amz-Date': Type.String(),
+  key: Type.String(),
+  Policy: Type.String(),
+  'X-Amz-Signature': Type.String(),
+  file: Type.String({ format: 'binary', description: 'the image: the last part of the form' })
+}, {
+  description: 'every field of upload.fields, in order, then the file part',
+  examples: [{
+    'Content-Type': 'image/png',
+    success_action_status: '201',
+    bucket: 'local',
+    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+    'X-Amz-Credential': 'local/20261128/local/s3/aws4_request',
+    'X-Amz-Date': '20261128T080000Z',
+    key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png',
+    Policy: 'eyJleHBpcmF0aW9uIjoi…',
+    'X-Amz-Signature': '5d1f…',
+    file: '(the image bytes)'
+  }]
+})

@@ -6,6 +6,7 @@ import { Bearer, CreateUploadBody, errors, UploadParams } from './schemas.js'
 export default async function uploadRoutes (app: App) {
   app.post('/v1/uploads', {
     schema: {
+      operationId: 'createUpload',
       tags: ['uploads'],
       summary: 'Issue an upload ticket',
       description: 'Returns the form (url + fields) a browser posts the image with: an S3 presigned POST in production, the service\'s own upload endpoint in development.',
@@ -20,6 +21,7 @@ export default async function uploadRoutes (app: App) {
 
   app.get('/v1/uploads/:uploadId', {
     schema: {
+      operationId: 'getUpload',
       tags: ['uploads'],
       summary: 'Read an upload\'s status',
       security: Bearer,
@@ -30,6 +32,7 @@ export default async function uploadRoutes (app: App) {
 
   app.delete('/v1/uploads/:uploadId', {
     schema: {
+      operationId: 'deleteUpload',
       tags: ['uploads'],
       summary: 'Delete an upload and its stored image',
       security: Bearer,

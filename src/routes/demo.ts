@@ -1,0 +1,88 @@
+// The demo page (on by default in development, DEMO=true elsewhere): a profile-settings form running the
+// reference browser code of src/demo/. Its POST /demo/ticket stands in for the main backend, which in a real
+// deployment holds the service token and calls POST /v1/uploads; a browser never holds that token. The ticket
+// endpoint is unauthenticated, which is why the demo is off in production unless asked for.
+import { Type } from '@sinclair/typebox'
+import { readFile } from 'node:fs/promises'
+import type { App } from '../app.js'
+import { publicUrlBuilder } from '../storage/public-url.js'
+import { errors } from './schemas.js'
+
+/** Every demo upload belongs to this owner, so each new one replaces the previous (as for a real person). */
+export const DEMO_OWNER = 'demo-user'
+
+// src/demo/ next to src/routes/ under tsx; dist/demo/ next to dist/routes/ after `npm run build` copies it.
+const ASSETS = new URL('../demo/', import.meta.url)
+const ASSET_TYPES: Record<string, string> = {
+  'upload-form.js': 'text/javascript; charset=utf-8',
+  'error-words.js': 'text/javascript; charset=utf-8',
+  'demo.css': 'text/css; charset=utf-8'
+}
+const TYPE_NAMES: Record<string, string> = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 'image/gif': 'GIF' }
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** Origins the page loads images from and posts forms to: the storage's, for the CSP. */
+function storageOrigins (app: App): string[] {
+  const { config } = app
+  const origins = new Set([new URL(app.storage.publicUrl(`${config.s3.keyPrefix}demo.png`)).origin])
+  // With a custom domain, images come from it while the form still goes to the bucket's own endpoint.
+  if (config.mode === 'production' && config.s3.customDomain !== undefined) {
+    origins.add(new URL(publicUrlBuilder({ ...config, s3: { ...config.s3, customDomain: undefined } })(`${config.s3.keyPrefix}demo.png`)).origin)
+  }
+  return [...origins]
+}
+
+export default async function demoRoutes (app: App) {
+  const { maxBytes, allowedContentTypes } = app.config.upload
+  const mb = maxBytes / (1024 * 1024)
+  const values: Record<string, string> = {
+    maxBytes: String(maxBytes),
+    types: allowedContentTypes.join(','),
+    typeNames: allowedContentTypes.map((t) => TYPE_NAMES[t] ?? t).join(', ').replace(/, ([^,]+)$/, ' or $1'),
+    maxSize: mb >= 1 ? `${Number(mb.toFixed(1))} MB` : `${Math.ceil(maxBytes / 1024)} KB`
+  }
+  const template = await readFile(new URL('index.html', ASSETS), 'utf8')
+  const page = template.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => escapeHtml(values[name] ?? ''))
+  const assets = new Map(await Promise.all(Object.entries(ASSET_TYPES).map(async ([name, type]) =>
+    [name, { type, body: await readFile(new URL(name, ASSETS)) }] as const)))
+  const origins = storageOrigins(app).join(' ')
+  // No inline script or style anywhere, so the policy can be strict.
+  const csp = `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: ${origins}; connect-src 'self' ${origins}; ` +
+    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+  app.get('/demo', { schema: { hide: true } }, async (_req, reply) => {
+    return await reply
+      .header('content-security-policy', csp)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-cache')
+      .type('text/html; charset=utf-8')
+      .send(page)
+  })
+
+  app.get('/demo/:asset', {
+    schema: { hide: true, params: Type.Object({ asset: Type.String() }) }
+  }, async (req, reply) => {
+    const asset = assets.get(req.params.asset)
+    if (asset === undefined) return await reply.callNotFound()
+    return await reply
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-cache')
+      .type(asset.type)
+      .send(asset.body)
+  })
+
+  app.post('/demo/ticket', {
+    schema: {
+      hide: true,
+      body: Type.Object({
+        contentType: Type.String({ minLength: 1, maxLength: 100 }),
+        contentLength: Type.Integer({ minimum: 1 })
+      }, { additionalProperties: false }),
+      response: { 201: Type.Ref('UploadTicket'), ...errors(400, 413) }
+    }
+  }, async (req, reply) => {
+    reply.code(201)
+    return await app.uploads.create({ ownerId: DEMO_OWNER, ...req.body })
+  })
+}
