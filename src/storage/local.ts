@@ -39,17 +39,19 @@ export class LocalStorage implements Storage {
 
   async createUploadTarget (t: UploadTicket): Promise<UploadTarget> {
     const now = new Date()
+    const expiresSeconds = Math.max(1, Math.round((t.expiresAt.getTime() - now.getTime()) / 1000))
     const fields = signPostPolicy({
       bucket: BUCKET,
       key: t.key,
       fields: { 'Content-Type': t.contentType, success_action_status: '201' },
       conditions: [['content-length-range', 1, t.maxBytes]],
-      expiresSeconds: Math.max(1, Math.floor((t.expiresAt.getTime() - now.getTime()) / 1000)),
+      expiresSeconds,
       credentials: this.credentials,
       region: REGION,
       now
     })
-    return { url: this.uploadUrl, fields, expiresAt: t.expiresAt }
+    // The policy's expiration has whole seconds: report exactly that.
+    return { url: this.uploadUrl, fields, expiresAt: new Date(Math.floor((now.getTime() + expiresSeconds * 1000) / 1000) * 1000) }
   }
 
   verify (form: Record<string, string>): VerifiedPolicy {
