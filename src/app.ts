@@ -66,6 +66,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     },
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
+    // Slow clients cannot hold sockets forever (a 5 MiB upload at 150 kbit/s still fits).
+    requestTimeout: 300_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
     logController: new OneLinePerRequest()
@@ -106,9 +108,12 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     done()
   })
   // A POST without a body (completion from a browser) is not an error.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  // A POST without a body (completion from a browser) is not an error; anything else goes through Fastify's own
+  // parser (with its prototype-poisoning guard).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (body === '') { done(null, undefined); return }
-    try { done(null, JSON.parse(body as string)) } catch { done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400, code: 'VALIDATION' }), undefined) }
+    parseJson(req, body as string, done)
   })
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)

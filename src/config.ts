@@ -19,7 +19,7 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   SERVICE_TOKENS: Str('comma-separated bearer tokens for internal endpoints'),
   WEBHOOK_URL: Url('where confirmation webhooks are POSTed'),
-  WEBHOOK_SECRET: Str('comma-separated Standard Webhooks secrets (whsec_ + base64); the first signs, all sign during rotation', {
+  WEBHOOK_SECRET: Str('comma-separated Standard Webhooks secrets (whsec_ + base64); each one signs, so receivers can rotate', {
     pattern: '^whsec_[A-Za-z0-9+/=]+(,whsec_[A-Za-z0-9+/=]+)*$'
   }),
   WEBHOOK_MAX_ATTEMPTS: Int('delivery attempts before an event is dead', 1),
@@ -162,6 +162,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
   if ((env.AWS_ACCESS_KEY_ID === undefined) !== (env.AWS_SECRET_ACCESS_KEY === undefined)) {
     problems.push(describe(env.AWS_ACCESS_KEY_ID === undefined ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY', 'set both access key variables, or neither to use the default credential chain'))
   }
+  if (env.WEBHOOK_URL !== undefined && /^https?:\/\/[^/]*@/.test(env.WEBHOOK_URL)) problems.push(describe('WEBHOOK_URL', 'must not carry user:password@; deliveries are authenticated by their webhook-signature'))
   if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) problems.push(describe('WEBHOOK_SECRET', 'is required when WEBHOOK_URL is set'))
   const corsOrigins = list(env.CORS_ORIGINS)
   for (const o of corsOrigins) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(describe('CORS_ORIGINS', `"${o}" is not an origin like https://app.example.com`))

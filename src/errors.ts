@@ -24,7 +24,6 @@ export const ErrorCodes = {
   TOO_MANY_FILES: { status: 400, message: 'the form has more than one file part; send exactly one part named "file", last' },
   NOT_FOUND: { status: 404, message: 'not found' },
   EVENT_NOT_FOUND: { status: 404, message: 'no dead webhook event with this id' },
-  NOT_READY: { status: 503, message: 'a dependency is unavailable' },
   INTERNAL: { status: 500, message: 'internal error' },
   UNAVAILABLE: { status: 503, message: 'the service is temporarily unavailable; retry later' }
 } as const satisfies Record<string, { status: number, message: string }>

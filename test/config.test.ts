@@ -67,6 +67,7 @@ t.test('bad values stop the start, naming the variable and what it expects', asy
     [{ PUBLIC_BASE_URL: 'localhost:3000' }, /PUBLIC_BASE_URL: /],
     [{ WEBHOOK_URL: 'http://hooks.example.com' }, /WEBHOOK_SECRET: is required when WEBHOOK_URL is set/],
     [{ WEBHOOK_SECRET: 'not-whsec' }, /WEBHOOK_SECRET: /],
+    [{ WEBHOOK_URL: 'https://user:pw@hooks.example.com/x', WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, /WEBHOOK_URL: must not carry user:password@/],
     [{ SERVICE_TOKENS: 'short' }, /SERVICE_TOKENS: each token must be at least 16 characters/],
     [{ CORS_ORIGINS: 'app.example.com' }, /CORS_ORIGINS: "app.example.com" is not an origin/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: /],

@@ -1,7 +1,7 @@
 // The one error handler: catalogue errors keep their code and message; validation errors name the field;
 // anything unexpected is logged and answered with a generic 500 that echoes nothing internal.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { AppError, errorBody } from '../errors.js'
+import { AppError, errorBody, ErrorCodes } from '../errors.js'
 
 export function errorHandler (err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof AppError) {
@@ -20,7 +20,8 @@ export function errorHandler (err: FastifyError | AppError, req: FastifyRequest,
   const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : isUnavailable(fe) ? 503 : 500
   if (status < 500) return reply.code(status).send(errorBody(status, fe.code ?? 'BAD_REQUEST', fe.message))
   req.log.error({ err }, 'request failed')
-  return reply.code(status).send(errorBody(status, status === 503 ? 'UNAVAILABLE' : 'INTERNAL', status === 503 ? 'the service is temporarily unavailable; retry later' : 'internal error'))
+  const code = status === 503 ? 'UNAVAILABLE' : 'INTERNAL'
+  return reply.code(status).send(errorBody(status, code, ErrorCodes[code].message))
 }
 
 export function notFoundHandler (req: FastifyRequest, reply: FastifyReply) {
@@ -29,6 +30,9 @@ export function notFoundHandler (req: FastifyRequest, reply: FastifyReply) {
 
 // A dependency that cannot be reached (database down, network reset) is worth a retry: 503, not 500.
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', '57P01', '57P03', '08000', '08001', '08003', '08006'])
-function isUnavailable (err: { code?: string, message?: string }): boolean {
-  return (err.code !== undefined && UNREACHABLE.has(err.code)) || /Connection terminated|timeout exceeded when trying to connect/i.test(err.message ?? '')
+function isUnavailable (err: { code?: string, message?: string, $retryable?: unknown, $metadata?: { httpStatusCode?: number } }): boolean {
+  return (err.code !== undefined && (UNREACHABLE.has(err.code) || err.code.startsWith('SQLITE_BUSY'))) ||
+    // AWS SDK: throttling and S3's own 5xx.
+    err.$retryable !== undefined || (err.$metadata?.httpStatusCode ?? 0) >= 500 ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(err.message ?? '')
 }

@@ -73,5 +73,7 @@ function asUploadError (err: unknown): unknown {
   if (code === 'FST_FILES_LIMIT') return appError('TOO_MANY_FILES')
   if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') return appError('POLICY_INVALID', 'too many form fields; send only the fields of upload.fields and the file')
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return appError('POLICY_INVALID', 'send multipart/form-data')
+  // busboy's own parse errors (truncated or malformed forms) are the client's; disk errors stay 5xx.
+  if (err instanceof Error && (err as NodeJS.ErrnoException).syscall === undefined) return appError('POLICY_INVALID', `the multipart form could not be read (${err.message})`)
   return err
 }

@@ -123,8 +123,13 @@ export class UploadService {
       if (found !== record.contentType) rejected = `declared ${record.contentType}, the bytes are ${found ?? 'not an accepted image type'}`
     }
     if (rejected !== undefined) {
+      // The state change first, then the delete: a concurrent completion or sweep that settled this upload
+      // first keeps its outcome, and a confirmed image is never deleted here.
+      if (await this.store.transition(record.id, ['pending'], 'rejected', new Date()) === undefined) {
+        const settled = await this.find(record.id)
+        return settled.status === 'confirmed' ? { size: settled.size ?? head.size } : { size: head.size, rejected }
+      }
       await this.storage.delete(record.key)
-      await this.store.transition(record.id, ['pending'], 'rejected', new Date())
       this.metrics.uploads.inc({ outcome: 'rejected' })
     }
     return { size: head.size, rejected }
@@ -147,8 +152,9 @@ export class UploadService {
     const record = await this.find(id)
     if (record.status === 'deleted') return
     await this.storage.delete(record.key)
-    await this.store.transition(record.id, ['pending', 'confirmed', 'rejected', 'expired', 'replaced'], 'deleted', new Date())
-    this.metrics.uploads.inc({ outcome: 'deleted' })
+    if (await this.store.transition(record.id, ['pending', 'confirmed', 'rejected', 'expired', 'replaced'], 'deleted', new Date()) !== undefined) {
+      this.metrics.uploads.inc({ outcome: 'deleted' })
+    }
   }
 
   /** After the webhook for `uploadId` was acknowledged: the owner's older confirmed images are deleted. */

@@ -130,12 +130,17 @@ export class Dispatcher {
   private async deliver (event: OutboxEvent, abort: AbortSignal): Promise<void> {
     const attempt = event.attempts + 1
     const log = this.log.child({ eventId: event.id, attempt })
-    const failure = await this.send(event, abort)
+    let failure = await this.send(event, abort)
+    if (failure === undefined) {
+      // Replacement only after the receiver acknowledged the new image, and before the delivery is recorded: a
+      // crash or a failed delete re-sends the event (at-least-once allows it) rather than leaving the old image.
+      failure = await this.uploads.replaceOlder(event.uploadId).then(() => undefined, (err: unknown) => {
+        log.error({ err }, 'replacing older images failed; the event will be sent again')
+        return 'acknowledged, but replacing older images failed'
+      })
+    }
     try {
       if (failure === undefined) {
-        // Replacement only after the receiver acknowledged the new image, and before the delivery is recorded:
-        // a crash in between re-sends the event (allowed) rather than leaving the old image behind.
-        await this.uploads.replaceOlder(event.uploadId).catch((err: unknown) => log.error({ err }, 'replacing older images failed'))
         await this.store.markDelivered(event.id, new Date())
         this.metrics.webhookDeliveries.inc({ result: 'delivered' })
         this.metrics.webhookLatency.observe((Date.now() - event.createdAt.getTime()) / 1000)
