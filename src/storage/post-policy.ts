@@ -22,7 +22,20 @@ export interface PolicyInput {
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256'
-const iso8601 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+// ISO 8601 to the second (and its compact X-Amz-Date form), memoized: every ticket of one second shares them.
+const seconds = new Map<number, { iso: string, amz: string }>()
+function atSecond (ms: number): { iso: string, amz: string } {
+  const second = Math.floor(ms / 1000)
+  let found = seconds.get(second)
+  if (found === undefined) {
+    if (seconds.size >= 8) seconds.clear()
+    const iso = new Date(second * 1000).toISOString().replace('.000Z', 'Z')
+    found = { iso, amz: iso.replace(/[-:]/g, '') }
+    seconds.set(second, found)
+  }
+  return found
+}
 
 let cachedKey: { id: string, key: Buffer } | undefined
 
@@ -37,25 +50,30 @@ function signingKey (secret: string, shortDate: string, region: string): Buffer 
 
 export function signPostPolicy (input: PolicyInput): Record<string, string> {
   const { credentials: c, now } = input
-  const amzDate = iso8601(now).replace(/[-:]/g, '')
+  const amzDate = atSecond(now.getTime()).amz
   const shortDate = amzDate.slice(0, 8)
-  const fields: Record<string, string> = {
-    ...input.fields,
-    bucket: input.bucket,
-    'X-Amz-Algorithm': ALGORITHM,
-    'X-Amz-Credential': `${c.accessKeyId}/${shortDate}/${input.region}/s3/aws4_request`,
-    'X-Amz-Date': amzDate,
-    ...(c.sessionToken ? { 'X-Amz-Security-Token': c.sessionToken } : {})
-  }
-  // Same condition order and de-duplication as createPresignedPost.
-  const conditions = new Set<string>(input.conditions.map((x) => JSON.stringify(x)))
-  // Written as text: the bytes of JSON.stringify({ [k]: v }) without building an object per field (hot path).
-  for (const [k, v] of Object.entries(fields)) conditions.add(`{${JSON.stringify(k)}:${JSON.stringify(v)}}`)
-  conditions.add(`{"key":${JSON.stringify(input.key)}}`)
-  const expiration = iso8601(new Date(now.valueOf() + input.expiresSeconds * 1000))
-  const policy = Buffer.from(`{"expiration":${JSON.stringify(expiration)},"conditions":[${[...conditions].join(',')}]}`).toString('base64')
+  // Built by assignment, not spreads: this runs once per ticket and spreads cost more than the signature.
+  const fields: Record<string, string> = Object.assign({}, input.fields)
+  fields.bucket = input.bucket
+  fields['X-Amz-Algorithm'] = ALGORITHM
+  fields['X-Amz-Credential'] = `${c.accessKeyId}/${shortDate}/${input.region}/s3/aws4_request`
+  fields['X-Amz-Date'] = amzDate
+  if (c.sessionToken) fields['X-Amz-Security-Token'] = c.sessionToken
+  // Same condition order and de-duplication as createPresignedPost, written as text: the bytes of
+  // JSON.stringify({ [k]: v }) without building an object per field.
+  const conditions: string[] = []
+  const add = (condition: string) => { if (!conditions.includes(condition)) conditions.push(condition) }
+  for (const x of input.conditions) add(JSON.stringify(x))
+  for (const k in fields) add(`{${JSON.stringify(k)}:${JSON.stringify(fields[k])}}`)
+  add(`{"key":${JSON.stringify(input.key)}}`)
+  const list = conditions.join(',')
+  const expiration = atSecond(now.getTime() + input.expiresSeconds * 1000).iso
+  const policy = Buffer.from(`{"expiration":"${expiration}","conditions":[${list}]}`).toString('base64')
   const signature = createHmac('sha256', signingKey(c.secretAccessKey, shortDate, input.region)).update(policy).digest('hex')
-  return { ...fields, key: input.key, Policy: policy, 'X-Amz-Signature': signature }
+  fields.key = input.key
+  fields.Policy = policy
+  fields['X-Amz-Signature'] = signature
+  return fields
 }
 
 export interface VerifiedPolicy {
@@ -92,6 +110,8 @@ export function verifyPostPolicy (form: Record<string, string>, opts: VerifyOpti
     throw appError('SIGNATURE_MISMATCH', 'X-Amz-Credential is not one this service issued')
   }
   const expected = createHmac('sha256', signingKey(opts.credentials.secretAccessKey, shortDate, region)).update(policy).digest()
+  if (!/^[0-9a-f]{64}$/.test(signature)) throw appError('SIGNATURE_MISMATCH', 'X-Amz-Signature must be 64 hex digits')
+  if (!need('X-Amz-Date').startsWith(shortDate)) throw appError('SIGNATURE_MISMATCH', 'X-Amz-Date does not match the date of X-Amz-Credential')
   const given = Buffer.from(signature, 'hex')
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw appError('SIGNATURE_MISMATCH')
 
@@ -108,6 +128,7 @@ export function verifyPostPolicy (form: Record<string, string>, opts: VerifyOpti
   for (const cond of doc.conditions as unknown[]) {
     if (Array.isArray(cond) && cond[0] === 'content-length-range') {
       minBytes = Number(cond[1]); maxBytes = Number(cond[2])
+      if (!Number.isSafeInteger(minBytes) || !Number.isSafeInteger(maxBytes)) throw appError('POLICY_INVALID', 'content-length-range must hold two integers')
       continue
     }
     const [op, field, expect] = Array.isArray(cond)

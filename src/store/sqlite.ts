@@ -1,12 +1,10 @@
 // The embedded store: one SQLite file under DATA_DIR (better-sqlite3, synchronous and fast).
 // Ticket inserts are group-committed: the inserts queued within one turn of the event loop share one
-// transaction (one fsync), and each caller's promise resolves only after that commit. For a database file the
-// commit runs on a worker thread (sqlite-writer.ts), so the event loop never waits for the disk.
+// transaction (one fsync), and each caller's promise resolves only after that commit.
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { sqliteMigrations } from './migrations/sqlite.js'
-import { SqliteWriter } from './sqlite-writer.js'
 import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus } from './store.js'
 
 interface UploadRow {
@@ -66,9 +64,6 @@ const toEvent = (r: EventRow): OutboxEvent => ({
   deliveredAt: date(r.delivered_at)
 })
 
-const INSERT_UPLOAD = `INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
-  VALUES (@id, @ownerId, @key, @contentType, 'pending', @maxBytes, @declaredSize, @createdAt, @expiresAt, @createdAt)`
-
 export function openSqliteStore (dataDir: string, file = 'image-service.sqlite'): SqliteStore {
   mkdirSync(dataDir, { recursive: true })
   return new SqliteStore(new Database(join(dataDir, file)))
@@ -79,8 +74,6 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database
   private queue: Array<{ upload: NewUpload, resolve: () => void, reject: (e: unknown) => void }> = []
   private readonly stmt
-  /** File databases commit ticket inserts on a worker thread; an in-memory one cannot be shared with it. */
-  private readonly writer: SqliteWriter | undefined
 
   constructor (db: Database.Database) {
     this.db = db
@@ -90,9 +83,9 @@ export class SqliteStore implements Store {
     db.pragma('busy_timeout = 5000')
     db.pragma('foreign_keys = ON')
     migrate(db)
-    this.writer = db.memory ? undefined : new SqliteWriter(db.name, INSERT_UPLOAD)
     this.stmt = {
-      insertUpload: db.prepare(INSERT_UPLOAD),
+      insertUpload: db.prepare(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
+        VALUES (@id, @ownerId, @key, @contentType, 'pending', @maxBytes, @declaredSize, @createdAt, @expiresAt, @createdAt)`),
       getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
       confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
       insertEvent: db.prepare(`INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at)
@@ -113,7 +106,6 @@ export class SqliteStore implements Store {
   }
 
   createUpload (upload: NewUpload): Promise<void> {
-    if (this.writer !== undefined) return this.writer.insert({ ...upload, createdAt: upload.createdAt.getTime(), expiresAt: upload.expiresAt.getTime() })
     return new Promise((resolve, reject) => {
       if (this.queue.push({ upload, resolve, reject }) === 1) setImmediate(() => this.flush())
     })
@@ -215,7 +207,6 @@ export class SqliteStore implements Store {
   async ping () { this.db.prepare('SELECT 1').get() }
 
   async close () {
-    await this.writer?.close()
     if (this.queue.length > 0) this.flush()
     this.db.close()
   }

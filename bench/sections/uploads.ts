@@ -1,0 +1,97 @@
+// Development uploads: 5 MiB PNG-looking files, 20 concurrent, through the full form flow (fields checked
+// against the signed policy, file streamed to disk, linked into place) vs a bare @fastify/multipart route
+// streaming to disk. Rounds alternate; the ratio is the median of per-round ratios. Also the service's peak RSS
+// (VmHWM), as started in production (`node dist/server.js`) and with a smaller V8 young generation.
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { baseline, freePort, loader, run, SERVICE_ENTRY, startServer, type Server } from '../processes.js'
+import { median, type Row } from '../stats.js'
+import type { BenchContext } from './context.js'
+
+const SIZE = 5 * 1024 * 1024
+const CONCURRENCY = 20
+/** The node flag docs/performance.md recommends for the image: the young generation capped at 2 MiB per semi-space. */
+export const SMALL_YOUNG_GENERATION = '--max-semi-space-size=2'
+const MB = 1024 * 1024
+
+export async function uploadsSection (ctx: BenchContext): Promise<Row[]> {
+  const dir = join(ctx.work, 'uploads')
+  const bareDir = join(dir, 'bare')
+  mkdirSync(bareDir, { recursive: true })
+  const startService = async (name: string, nodeArgs: string[]) => {
+    const port = await freePort()
+    return await startServer(name, SERVICE_ENTRY, {
+      ...ctx.devEnv,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: join(dir, name, 'data'),
+      UPLOADS_DIR: join(dir, name, 'uploads')
+    }, { readyPath: '/ready', logFile: join(ctx.work, `uploads-${name}.log`), port, nodeArgs })
+  }
+  // The bare route gets a real ticket's fields, so both parse the same form.
+  const fieldsOf = async (service: Server) => {
+    const res = await fetch(`${service.base}/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ctx.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ownerId: 'bench', contentType: 'image/png', contentLength: SIZE })
+    })
+    return (await res.json() as { upload: { fields: Record<string, string> } }).upload.fields
+  }
+  const load = async (server: Server, target: 'service' | 'bare', count: number, fields: Record<string, string>) => {
+    const out = JSON.parse(await run(['--import', 'tsx', loader('uploads.ts'), JSON.stringify({ target, base: server.base, token: ctx.token, count, concurrency: CONCURRENCY, size: SIZE, fields })])) as { mbps: number }
+    // Keep the disk from filling: the files are not needed once written.
+    for (const d of [bareDir, join(dir, 'default', 'uploads', 'profile'), join(dir, 'small-young', 'uploads', 'profile')]) {
+      if (!existsSync(d)) continue
+      for (const f of readdirSync(d, { withFileTypes: true })) if (f.isFile()) rmSync(join(d, f.name), { force: true })
+    }
+    return out.mbps
+  }
+
+  const service = await startService('default', [])
+  const bare = await startServer('bare multipart', baseline('bare-multipart.mjs'), { BENCH_DIR: bareDir }, { readyPath: '/ready', logFile: join(ctx.work, 'uploads-bare.log') })
+  const rows: Row[] = []
+  try {
+    const fields = await fieldsOf(service)
+    await load(bare, 'bare', 20, fields)
+    await load(service, 'service', 20, fields)
+    const rounds: Array<{ service: number, bare: number, ratio: number }> = []
+    for (let r = 0; r < ctx.rounds; r++) {
+      // Alternate which goes first: drift on a shared machine hits both alike.
+      const first = r % 2 === 0 ? 'bare' : 'service'
+      const a = first === 'bare' ? await load(bare, 'bare', ctx.uploadCount, fields) : await load(service, 'service', ctx.uploadCount, fields)
+      const b = first === 'bare' ? await load(service, 'service', ctx.uploadCount, fields) : await load(bare, 'bare', ctx.uploadCount, fields)
+      const [s, m] = first === 'bare' ? [b, a] : [a, b]
+      rounds.push({ service: s, bare: m, ratio: s / m })
+      ctx.progress(`uploads round ${r + 1}: service ${s.toFixed(0)} MB/s, bare ${m.toFixed(0)} MB/s`)
+    }
+    const ratio = median(rounds.map((x) => x.ratio))
+    const rss = service.peakRss() / MB
+    rows.push({
+      id: 'devUploads',
+      label: `development uploads (5 MiB, ${CONCURRENCY} concurrent)`,
+      unit: 'MB/s',
+      service: median(rounds.map((x) => x.service)),
+      baseline: median(rounds.map((x) => x.bare)),
+      ratio,
+      target: '≥ 0.8×',
+      met: ratio >= 0.8,
+      rounds
+    }, { id: 'devUploadsPeakRss', label: 'peak RSS during uploads (node dist/server.js)', unit: 'MB', service: rss, baseline: bare.peakRss() / MB, target: '< 150 MB', met: rss < 150 })
+  } finally {
+    await Promise.all([service.stop(), bare.stop()])
+  }
+
+  // The same load once more on a service whose V8 young generation stays small: most of the peak above is
+  // garbage socket buffers and a young generation grown at start-up, not memory the service holds.
+  const small = await startService('small-young', [SMALL_YOUNG_GENERATION])
+  try {
+    const fields = await fieldsOf(small)
+    await load(small, 'service', 20, fields)
+    const mbps = await load(small, 'service', ctx.uploadCount, fields)
+    const rss = small.peakRss() / MB
+    ctx.progress(`uploads with ${SMALL_YOUNG_GENERATION}: ${mbps.toFixed(0)} MB/s, peak RSS ${rss.toFixed(0)} MB`)
+    rows.push({ id: 'devUploadsPeakRssSmallYoung', label: `peak RSS during uploads (node ${SMALL_YOUNG_GENERATION})`, unit: 'MB', service: rss, target: '< 150 MB', met: rss < 150, rounds: [{ mbps }] })
+  } finally {
+    await small.stop()
+  }
+  return rows
+}
