@@ -192,7 +192,8 @@ export class PostgresStore implements Store {
 
   async listReplaceable (ownerId: string, newer: UploadRecord) {
     const { rows } = await this.pool.query<UploadRow>(
-      'SELECT * FROM uploads WHERE owner_id = $1 AND status = \'confirmed\' AND id <> $2 AND confirmed_at <= $3 ORDER BY confirmed_at',
+      // Strictly older: (confirmed_at, id) orders two confirmations of the same millisecond one way only.
+      'SELECT * FROM uploads WHERE owner_id = $1 AND status = \'confirmed\' AND (confirmed_at, id) < ($3, $2) ORDER BY confirmed_at, id',
       [ownerId, newer.id, newer.confirmedAt ?? newer.updatedAt])
     return rows.map(toUpload)
   }
@@ -224,7 +225,7 @@ export class PostgresStore implements Store {
   }
 
   async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
-    await this.pool.query('UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL WHERE id = $4',
+    await this.pool.query('UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL WHERE id = $4 AND status = \'pending\'',
       [dead ? 'dead' : 'pending', nextAttemptAt, error.slice(0, 500), id])
   }
 

@@ -91,12 +91,13 @@ export class SqliteStore implements Store {
       insertEvent: db.prepare(`INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at)
         VALUES (@id, @uploadId, @type, @payload, 'pending', 0, @createdAt, @createdAt)`),
       expiredPending: db.prepare<[number, number], UploadRow>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < ? ORDER BY expires_at LIMIT ?'),
-      replaceable: db.prepare<[string, string, number], UploadRow>('SELECT * FROM uploads WHERE owner_id = ? AND status = \'confirmed\' AND id <> ? AND confirmed_at <= ? ORDER BY confirmed_at'),
+      // Strictly older: (confirmed_at, id) orders two confirmations of the same millisecond one way only.
+      replaceable: db.prepare<{ owner: string, id: string, at: number }, UploadRow>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (confirmed_at < @at OR (confirmed_at = @at AND id < @id)) ORDER BY confirmed_at, id'),
       leftovers: db.prepare<[number, number], UploadRow>('SELECT * FROM uploads WHERE status IN (\'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < ? ORDER BY expires_at LIMIT ?'),
       due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
       lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
       delivered: db.prepare('UPDATE outbox SET status = \'delivered\', delivered_at = ?, lease_until = NULL, attempts = attempts + 1 WHERE id = ?'),
-      failed: db.prepare('UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ?'),
+      failed: db.prepare('UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ? AND status = \'pending\''),
       release: db.prepare('UPDATE outbox SET lease_until = NULL WHERE id = ? AND status = \'pending\''),
       getEvent: db.prepare<[string], EventRow>('SELECT * FROM outbox WHERE id = ?'),
       listEvents: db.prepare<[string, number], EventRow>('SELECT * FROM outbox WHERE status = ? ORDER BY created_at LIMIT ?'),
@@ -165,7 +166,7 @@ export class SqliteStore implements Store {
   }
 
   async listReplaceable (ownerId: string, newer: UploadRecord) {
-    return this.stmt.replaceable.all(ownerId, newer.id, (newer.confirmedAt ?? newer.updatedAt).getTime()).map(toUpload)
+    return this.stmt.replaceable.all({ owner: ownerId, id: newer.id, at: (newer.confirmedAt ?? newer.updatedAt).getTime() }).map(toUpload)
   }
 
   async listLeftovers (before: Date, limit: number) {

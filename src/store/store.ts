@@ -62,7 +62,7 @@ export interface Store {
   transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date): Promise<UploadRecord | undefined>
   /** Pending uploads whose ticket expired before `before`, oldest first. */
   listExpiredPending (before: Date, limit: number): Promise<UploadRecord[]>
-  /** The owner's confirmed uploads confirmed before `upload` (the ones a newer image replaces). */
+  /** The owner's confirmed uploads strictly older than `newer` by (confirmedAt, id): the ones it replaces. */
   listReplaceable (ownerId: string, newer: UploadRecord): Promise<UploadRecord[]>
   /**
    * Rejected, deleted or replaced uploads that changed status while their ticket was still valid (a form could be
@@ -74,7 +74,8 @@ export interface Store {
   /** Takes up to `limit` due events (pending, nextAttemptAt ≤ now, lease free or lapsed) and leases them. */
   claimEvents (now: Date, limit: number, leaseMs: number): Promise<OutboxEvent[]>
   markDelivered (id: string, at: Date): Promise<void>
-  /** Records a failed attempt: back to pending at `nextAttemptAt`, or dead. */
+  /** Records a failed attempt: back to pending at `nextAttemptAt`, or dead. No effect on a delivered or dead event
+   * (a late answer from a claim that lapsed while another replica delivered it). */
   markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean): Promise<void>
   /** Gives a claimed event back (shutdown) without counting an attempt. */
   releaseEvent (id: string): Promise<void>

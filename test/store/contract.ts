@@ -203,6 +203,16 @@ export function storeContract (t: Test, setup: StoreSetup): void {
     t.same(ids(await store.listReplaceable('owner-1', n.record)), [old1.id, old2.id], 'oldest first; not itself, not later, not other owners')
     await store.transition(old1.id, ['confirmed'], 'replaced', at(500))
     t.same(ids(await store.listReplaceable('owner-1', n.record)), [old2.id], 'replaced ones drop out')
+
+    // Two confirmations in the same millisecond: exactly one of them replaces the other.
+    const [a, b] = [newUpload({ ownerId: 'owner-3' }), newUpload({ ownerId: 'owner-3' })] as [NewUpload, NewUpload]
+    for (const u of [a, b]) await store.createUpload(u)
+    const ra = (await store.confirmUpload(a.id, 1, at(600), eventFor(at(600))))?.record
+    const rb = (await store.confirmUpload(b.id, 1, at(600), eventFor(at(600))))?.record
+    if (ra === undefined || rb === undefined) throw new Error('confirm failed')
+    const replacedByA = ids(await store.listReplaceable('owner-3', ra))
+    const replacedByB = ids(await store.listReplaceable('owner-3', rb))
+    t.equal(replacedByA.length + replacedByB.length, 1, 'a tie is ordered one way only')
   })
 
   t.test('listLeftovers: ended while the ticket was valid, ticket now expired; touching removes them', async (t) => {
@@ -299,6 +309,17 @@ export function storeContract (t: Test, setup: StoreSetup): void {
     t.equal(await store.redriveEvent(e.id, at(20_000)), false, 'only dead events are redriven')
     t.equal(await store.redriveEvent('msg_unknown', at(20_000)), false)
     t.same(ids(await store.claimEvents(at(20_000), 10, LEASE)), [e.id], 'claimable after redrive')
+  })
+
+  t.test('a late failure from a lapsed claim does not undo a delivery', async (t) => {
+    const { store } = await fresh(t)
+    const e = await seedEvent(store, at(0))
+    await store.claimEvents(at(10), 1, LEASE)
+    t.same(ids(await store.claimEvents(at(10 + LEASE), 1, LEASE)), [e.id], 'the lease lapsed: claimed again')
+    await store.markDelivered(e.id, at(20 + LEASE))
+    await store.markFailed(e.id, 'timeout', at(5000 + LEASE), false)
+    await store.markFailed(e.id, 'timeout', at(5000 + LEASE), true)
+    t.match(await store.getEvent(e.id), { status: 'delivered', attempts: 1, deliveredAt: at(20 + LEASE) })
   })
 
   t.test('releaseEvent gives a claim back without counting an attempt', async (t) => {
