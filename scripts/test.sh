@@ -18,4 +18,14 @@ elif [ -z "${TEST_S3_ENDPOINT:-}" ]; then
   echo "!!! radosgw is not installed: S3 tests will be SKIPPED (install ceph-mon ceph-osd radosgw; see .ci/run) !!!" >&2
 fi
 
-npx tap "$@"
+log=$(mktemp)
+trap 'rm -f "$log"; bash scripts/s3-gateway.sh stop "$gateway_dir" >/dev/null 2>&1 || true' EXIT
+status=0
+npx tap "$@" | tee "$log" || status=$?
+# A closing line any CI reads: tap's own summary is "# { total: N, pass: N, fail: N, skip: N }".
+node -e '
+  const m = /# \{ total: \d+(.*)\}/.exec(require("fs").readFileSync(process.argv[1], "utf8"))
+  const n = (k) => Number((new RegExp(k + ": (\\d+)").exec(m ? m[1] : "") || [0, 0])[1])
+  console.log(`${n("pass")} passed, ${n("fail")} failed, ${n("skip")} skipped`)
+' "$log"
+exit $status
