@@ -8,24 +8,14 @@ import { DEMO_OWNER } from '../../src/routes/demo.js'
 import { AUTH, listen } from '../helpers/build.js'
 import { keepScreenshot, launchChromium, openPage, pickAndUpload, webhookReceiver } from '../helpers/e2e.js'
 import { png } from '../helpers/images.js'
-import { createTestBucket, s3Target, type S3TestTarget } from '../helpers/s3.js'
+import { createTestBucket, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'
 
 const SECRET = `whsec_${Buffer.from('demo-s3-webhook-secret-0123456789').toString('base64')}`
 
 /** The service in production mode against a fresh bucket whose CORS allows only the page's own origin. */
 async function productionDemo (t: Test, target: S3TestTarget, env: Record<string, string> = {}) {
   const { bucket, client } = await createTestBucket(t, target)
-  const { base } = await listen(t, {
-    ENVIRONMENT: 'production',
-    DEMO: 'true',
-    AWS_S3_BUCKET: bucket,
-    AWS_S3_ENDPOINT: target.endpoint,
-    AWS_S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: target.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: target.secretAccessKey,
-    AWS_REGION: target.region,
-    ...env
-  })
+  const { base } = await listen(t, { ...productionEnv(target, bucket), DEMO: 'true', ...env })
   // The page is served by the service, so its origin is the service's; the bucket learns it once it is known.
   await client.send(new PutBucketCorsCommand({
     Bucket: bucket,

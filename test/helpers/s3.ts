@@ -114,3 +114,16 @@ async function emptyBucket (client: S3Client, bucket: string): Promise<void> {
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }))
   }
 }
+
+/** The environment of the service in production mode against the gateway's `bucket` (keys: the target's own). */
+export function productionEnv (target: S3TestTarget, bucket: string, keys: { accessKeyId: string, secretAccessKey: string } = target): Record<string, string> {
+  return {
+    ENVIRONMENT: 'production',
+    AWS_S3_BUCKET: bucket,
+    AWS_S3_ENDPOINT: target.endpoint,
+    AWS_S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    AWS_REGION: target.region
+  }
+}

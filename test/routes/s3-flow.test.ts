@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import { AUTH, listen } from '../helpers/build.js'
 import { postForm } from '../helpers/form.js'
 import { html, png, pngOfSize } from '../helpers/images.js'
-import { createTestBucket, OTHER_CREDENTIALS, s3Target } from '../helpers/s3.js'
+import { createTestBucket, OTHER_CREDENTIALS, s3Target, productionEnv } from '../helpers/s3.js'
 
 interface Ticket { uploadId: string, key: string, publicUrl: string, expiresAt: string, maxBytes: number, upload: { url: string, fields: Record<string, string> } }
 
@@ -30,16 +30,7 @@ async function production (t: Test, env: Record<string, string> = {}, opts: { gu
   // grants it), not the bucket's owner.
   const keys = opts.guidePolicies === true ? OTHER_CREDENTIALS : target
   if (opts.guidePolicies === true) await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: guidePolicies(bucket, 'other') }))
-  const { base } = await listen(t, {
-    ENVIRONMENT: 'production',
-    AWS_S3_BUCKET: bucket,
-    AWS_S3_ENDPOINT: target.endpoint,
-    AWS_S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    AWS_REGION: target.region,
-    ...env
-  })
+  const { base } = await listen(t, { ...productionEnv(target, bucket, keys), ...env })
   const ticket = async (contentType = 'image/png'): Promise<Ticket> => {
     const res = await fetch(`${base}/v1/uploads`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ ownerId: 'user-1', contentType }) })
     t.equal(res.status, 201, 'ticket issued')

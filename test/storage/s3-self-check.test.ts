@@ -9,20 +9,10 @@ import { loadConfig } from '../../src/config.js'
 import { createS3Storage } from '../../src/storage/s3.js'
 import { TOKEN } from '../helpers/build.js'
 import { runServer } from '../helpers/server-process.js'
-import { createTestBucket, OTHER_CREDENTIALS, s3Target, type S3TestTarget } from '../helpers/s3.js'
+import { createTestBucket, OTHER_CREDENTIALS, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'
 
 function env (target: S3TestTarget, bucket: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    ENVIRONMENT: 'production',
-    SERVICE_TOKENS: TOKEN,
-    AWS_S3_BUCKET: bucket,
-    AWS_S3_ENDPOINT: target.endpoint,
-    AWS_S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: target.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: target.secretAccessKey,
-    AWS_REGION: target.region,
-    ...extra
-  }
+  return { ...productionEnv(target, bucket), SERVICE_TOKENS: TOKEN, ...extra }
 }
 
 /** The self-check's error for this environment (fails the test if the start succeeds). */

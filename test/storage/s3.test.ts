@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js'
 import { createS3Storage, S3Storage, s3ClientConfig } from '../../src/storage/s3.js'
 import { TOKEN } from '../helpers/build.js'
 import { png } from '../helpers/images.js'
-import { createTestBucket, OTHER_CREDENTIALS, s3Target, type S3TestTarget } from '../helpers/s3.js'
+import { createTestBucket, OTHER_CREDENTIALS, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'
 
 const KEY = 'profile-images/0123456789abcdef0123456789abcdef.png'
 const production = (extra: Record<string, string> = {}) => loadConfig({ ENVIRONMENT: 'production', SERVICE_TOKENS: TOKEN, AWS_S3_BUCKET: 'images-1', AWS_REGION: 'eu-west-1', ...extra })
@@ -58,18 +58,7 @@ t.test('static credentials: the ticket\'s expiry, the acl unless S3_ACL=none', a
 })
 
 async function gatewayStorage (t: Test, target: S3TestTarget, bucket: string, extra: Record<string, string> = {}) {
-  const storage = await createS3Storage(loadConfig({
-    ENVIRONMENT: 'production',
-    SERVICE_TOKENS: TOKEN,
-    AWS_S3_BUCKET: bucket,
-    AWS_S3_ENDPOINT: target.endpoint,
-    AWS_S3_FORCE_PATH_STYLE: 'true',
-    AWS_ACCESS_KEY_ID: target.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: target.secretAccessKey,
-    AWS_REGION: target.region,
-    S3_SELF_CHECK: 'false',
-    ...extra
-  }))
+  const storage = await createS3Storage(loadConfig({ ...productionEnv(target, bucket), SERVICE_TOKENS: TOKEN, S3_SELF_CHECK: 'false', ...extra }))
   t.teardown(() => storage.close())
   return storage
 }
