@@ -30,6 +30,7 @@ export const EnvSchema = Type.Object({
   MAX_UPLOAD_BYTES: Int('largest accepted image in bytes', 1),
   ALLOWED_CONTENT_TYPES: Str('comma-separated image types accepted'),
   UPLOAD_TTL_SECONDS: Int('how long an upload ticket is valid', 1),
+  UPLOAD_GRACE_SECONDS: Int('how long after a ticket expired an upload that started in time may still land before the ticket counts as unused'),
   UPLOAD_SIGNING_SECRET: Str('development only: secret that signs local upload policies (default: random per start)', { minLength: 16 }),
   SWEEP_INTERVAL_SECONDS: Int('how often uploads never completed are confirmed or expired (0 disables)'),
   AWS_ACCESS_KEY_ID: Str('IAM access key (else the default credential chain)'),
@@ -71,6 +72,8 @@ export interface Config {
     maxBytes: number
     allowedContentTypes: string[]
     ttlSeconds: number
+    /** After expiry, how long a transfer that began in time may still land before the upload is expired. */
+    graceSeconds: number
     /** Development: HMAC secret of the local POST policy. */
     signingSecret: string
     /** Development: uploads/ (images live in uploads/profile/). */
@@ -181,6 +184,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
       maxBytes: env.MAX_UPLOAD_BYTES ?? 5 * 1024 * 1024,
       allowedContentTypes: allowed,
       ttlSeconds: env.UPLOAD_TTL_SECONDS ?? 600,
+      graceSeconds: env.UPLOAD_GRACE_SECONDS ?? 300,
       signingSecret: env.UPLOAD_SIGNING_SECRET ?? randomSecret(),
       dir: env.UPLOADS_DIR ?? 'uploads'
     },

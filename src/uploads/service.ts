@@ -97,9 +97,12 @@ export class UploadService {
     }
     const outcome = await this.verify(record)
     if (outcome === 'missing') {
-      if (record.expiresAt.getTime() < Date.now()) {
-        await this.store.transition(record.id, ['pending'], 'expired', new Date())
-        this.metrics.uploads.inc({ outcome: 'expired' })
+      const expiredFor = Date.now() - record.expiresAt.getTime()
+      if (expiredFor > 0) {
+        // A transfer that began before expiry may still land during the grace period: only then is it final.
+        if (expiredFor > this.config.upload.graceSeconds * 1000 && await this.store.transition(record.id, ['pending'], 'expired', new Date()) !== undefined) {
+          this.metrics.uploads.inc({ outcome: 'expired' })
+        }
         throw appError('TICKET_EXPIRED')
       }
       throw appError('NOT_UPLOADED')

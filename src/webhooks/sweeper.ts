@@ -1,4 +1,5 @@
-// Uploads that were never completed: once the ticket expired, an upload whose object exists is confirmed as
+// Uploads that were never completed: once the ticket expired (plus UPLOAD_GRACE_SECONDS, for transfers that began
+// in time and land late), an upload whose object exists is confirmed as
 // completion would (the same checks, the same webhook); the rest expire. It also deletes late objects of rejected,
 // deleted or replaced uploads: their form could still be posted until the ticket expired.
 import type { FastifyBaseLogger } from 'fastify'
@@ -43,7 +44,8 @@ export class Sweeper {
   /** One pass over everything due at `now`. */
   async sweep (now = new Date()): Promise<SweepResult> {
     const result: SweepResult = { confirmed: 0, expired: 0, rejected: 0, cleaned: 0 }
-    await this.drain(() => this.store.listExpiredPending(now, BATCH), async (record) => { result[await this.settle(record, now)]++ })
+    const settled = new Date(now.getTime() - this.config.upload.graceSeconds * 1000)
+    await this.drain(() => this.store.listExpiredPending(settled, BATCH), async (record) => { result[await this.settle(record, now)]++ })
     await this.drain(() => this.store.listLeftovers(now, BATCH), async (record) => {
       await this.storage.delete(record.key)
       // Touched (same status, updated at `now`, after its expiry) so it is not listed again.

@@ -97,7 +97,7 @@ t.test('form POSTs that break the policy store nothing', async (t) => {
 })
 
 t.test('expired ticket', async (t) => {
-  const { app } = await listen(t, { UPLOAD_TTL_SECONDS: '1' })
+  const { app } = await listen(t, { UPLOAD_TTL_SECONDS: '1', UPLOAD_GRACE_SECONDS: '0' })
   const a = await ticket(app)
   await new Promise((resolve) => setTimeout(resolve, 1100))
   const res = await postForm(a.upload, png(), 'image/png')
@@ -107,6 +107,18 @@ t.test('expired ticket', async (t) => {
   const done = await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })
   t.equal(done.statusCode, 410, 'completion of an expired, never-used ticket')
   t.equal((await app.inject({ url: `/v1/uploads/${a.uploadId}`, headers: AUTH })).json().status, 'expired')
+})
+
+t.test('within UPLOAD_GRACE_SECONDS a late transfer still counts', async (t) => {
+  const { app } = await listen(t, { UPLOAD_TTL_SECONDS: '1', UPLOAD_GRACE_SECONDS: '60' })
+  const a = await ticket(app)
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  t.equal((await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })).statusCode, 410, 'nothing there yet: expired')
+  t.equal((await app.inject({ url: `/v1/uploads/${a.uploadId}`, headers: AUTH })).json().status, 'pending', 'not final during the grace period')
+  // A transfer that began before expiry lands now (placed directly: the form itself is refused after expiry).
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(join(app.config.upload.dir, 'profile', a.key.split('/')[1]!), png())
+  t.equal((await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })).statusCode, 200, 'confirmed')
 })
 
 t.test('an aborted upload leaves nothing behind', async (t) => {
