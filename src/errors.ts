@@ -19,6 +19,7 @@ export const ErrorCodes = {
   POLICY_CONDITION_FAILED: { status: 403, message: 'the form does not satisfy the signed policy' },
   ENTITY_TOO_LARGE: { status: 400, message: 'the file is larger than the policy allows' },
   ENTITY_TOO_SMALL: { status: 400, message: 'the file is smaller than the policy allows' },
+  UPLOAD_CHANGED: { status: 409, message: 'the form was posted again while the upload was being checked; call complete again' },
   KEY_EXISTS: { status: 409, message: 'an image was already uploaded with this ticket; ask for a new ticket to upload another' },
   NO_FILE: { status: 400, message: 'the form has no file part; send every field of upload.fields, then a part named "file"' },
   TOO_MANY_FILES: { status: 400, message: 'the form has more than one file part; send exactly one part named "file", last' },

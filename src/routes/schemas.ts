@@ -67,7 +67,7 @@ export const UploadTicket = Type.Object({
     upload: {
       method: 'POST',
       url: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/',
-      fields: { 'Content-Type': 'image/png', success_action_status: '201', acl: 'public-read', bucket: 'my-bucket', 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Credential': 'AKIA…/20261128/ap-southeast-1/s3/aws4_request', 'X-Amz-Date': '20261128T080000Z', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', Policy: 'eyJleHBpcmF0aW9uIjoi…', 'X-Amz-Signature': '5d1f…' }
+      fields: { 'Content-Type': 'image/png', success_action_status: '201', bucket: 'my-bucket', 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Credential': 'AKIA…/20261128/ap-southeast-1/s3/aws4_request', 'X-Amz-Date': '20261128T080000Z', key: 'profile-images/incoming/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', Policy: 'eyJleHBpcmF0aW9uIjoi…', 'X-Amz-Signature': '5d1f…' }
     },
     publicUrl: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png',
     expiresAt: '2026-11-28T08:10:00.000Z',

@@ -58,6 +58,11 @@ export class LocalStorage implements Storage {
     return verifyPostPolicy(form, { bucket: BUCKET, credentials: this.credentials, region: REGION, now: new Date() })
   }
 
+  /** A key is written once, in place (see write()): nothing to stage or promote. */
+  uploadedKey (key: string): string { return key }
+
+  async promote (): Promise<void> {}
+
   /** The file's final path for a key, or a 400 when the key is not one this service generates. */
   pathOf (key: string): string {
     const path = this.fileOf(key)

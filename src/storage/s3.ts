@@ -1,6 +1,7 @@
 // Production storage: S3 or an S3-compatible server (AWS_S3_ENDPOINT). Browsers POST the file straight to the
-// bucket with a policy signed by post-policy.ts; completion reads it back with HeadObject and a ranged GetObject.
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+// bucket's private staging key with a policy signed by post-policy.ts; completion reads it back with HeadObject
+// and a ranged GetObject, then promote() copies it to the public key.
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import type { Config } from '../config.js'
 import { appError } from '../errors.js'
@@ -49,14 +50,11 @@ export class S3Storage implements Storage {
     // expiry is a hard limit: floored.
     const seconds = Math.min(Math.round((t.expiresAt.getTime() - now) / 1000), Math.floor(byCredentials / 1000))
     if (seconds < 1) throw appError('UNAVAILABLE', 'the AWS credentials are about to expire')
+    // The staging object stays private (no acl field, so a posted acl is refused too): promote() publishes.
     const fields = signPostPolicy({
       bucket: this.s3.bucket,
-      key: t.key,
-      fields: {
-        'Content-Type': t.contentType,
-        success_action_status: '201',
-        ...(this.s3.acl !== 'none' ? { acl: this.s3.acl } : {})
-      },
+      key: this.uploadedKey(t.key),
+      fields: { 'Content-Type': t.contentType, success_action_status: '201' },
       conditions: [['content-length-range', 1, t.maxBytes]],
       expiresSeconds: seconds,
       credentials,
@@ -68,10 +66,51 @@ export class S3Storage implements Storage {
     return { url: this.formUrl, fields, expiresAt: new Date(Math.floor((now + seconds * 1000) / 1000) * 1000) }
   }
 
+  /**
+   * `{prefix}incoming/{file}` for `{prefix}{file}`: still under the prefix (the guide's IAM policy). A form stays
+   * valid until the ticket expires, so the public key is written only by promote(), from checked bytes.
+   */
+  uploadedKey (key: string): string {
+    const slash = key.lastIndexOf('/') + 1
+    return `${key.slice(0, slash)}incoming/${key.slice(slash)}`
+  }
+
+  /**
+   * CopyObject staging → key (only the version `etag` that was checked: a re-post in between fails it), with the
+   * configured acl; the metadata, so the signed Content-Type, is copied. Then the staging object is deleted.
+   */
+  async promote (key: string, etag?: string): Promise<void> {
+    const staging = this.uploadedKey(key)
+    let copied: string | undefined
+    try {
+      const res = await this.client.send(new CopyObjectCommand({
+        Bucket: this.s3.bucket,
+        Key: key,
+        CopySource: encodeURI(`${this.s3.bucket}/${staging}`),
+        ...(etag !== undefined ? { CopySourceIfMatch: etag } : {}),
+        ...(this.s3.acl !== 'none' ? { ACL: this.s3.acl } : {})
+      }))
+      copied = res.CopyObjectResult?.ETag
+    } catch (err) {
+      if (statusOf(err) === 412) throw appError('UPLOAD_CHANGED')
+      // A repeat: an earlier promotion copied it and removed the staging object.
+      if (['NoSuchKey', 'AccessDenied'].includes(codeOf(err)) && await this.head(key) !== undefined) return
+      throw err
+    }
+    // Servers that ignore the condition (radosgw 16 reads another header name): the copy's ETag tells (quoted by
+    // AWS, not by radosgw).
+    const unquoted = (tag: string) => tag.replace(/^"|"$/g, '')
+    if (etag !== undefined && copied !== undefined && unquoted(copied) !== unquoted(etag)) {
+      await this.delete(key)
+      throw appError('UPLOAD_CHANGED')
+    }
+    await this.delete(staging)
+  }
+
   async head (key: string): Promise<StoredObject | undefined> {
     try {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.s3.bucket, Key: key }))
-      return { size: res.ContentLength ?? 0, ...(res.ContentType !== undefined ? { contentType: res.ContentType } : {}) }
+      return { size: res.ContentLength ?? 0, ...(res.ContentType !== undefined ? { contentType: res.ContentType } : {}), ...(res.ETag !== undefined ? { etag: res.ETag } : {}) }
     } catch (err) {
       if (statusOf(err) === 404) return undefined
       // Without s3:ListBucket (the guide's IAM policy) S3 answers 403 for a key that does not exist, and a HEAD
@@ -86,16 +125,21 @@ export class S3Storage implements Storage {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key, Range: 'bytes=0-0' }))
       await res.Body?.transformToByteArray()
       const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1]
-      return { size: Number(total ?? res.ContentLength ?? 0), ...(res.ContentType !== undefined ? { contentType: res.ContentType } : {}) }
+      return { size: Number(total ?? res.ContentLength ?? 0), ...(res.ContentType !== undefined ? { contentType: res.ContentType } : {}), ...(res.ETag !== undefined ? { etag: res.ETag } : {}) }
     } catch (err) {
       if (['AccessDenied', 'NoSuchKey'].includes(codeOf(err))) return undefined
       throw err
     }
   }
 
-  async readStart (key: string, bytes: number): Promise<Buffer> {
-    const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key, Range: `bytes=0-${bytes - 1}` }))
-    return Buffer.from(await res.Body?.transformToByteArray() ?? [])
+  async readStart (key: string, bytes: number, etag?: string): Promise<Buffer> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key, Range: `bytes=0-${bytes - 1}`, ...(etag !== undefined ? { IfMatch: etag } : {}) }))
+      return Buffer.from(await res.Body?.transformToByteArray() ?? [])
+    } catch (err) {
+      if (statusOf(err) === 412) throw appError('UPLOAD_CHANGED')
+      throw err
+    }
   }
 
   async delete (key: string): Promise<void> {

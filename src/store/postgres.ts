@@ -200,7 +200,7 @@ export class PostgresStore implements Store {
 
   async listLeftovers (before: Date, limit: number) {
     const { rows } = await this.pool.query<UploadRow>(
-      'SELECT * FROM uploads WHERE status IN (\'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < $1 ORDER BY expires_at LIMIT $2',
+      'SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < $1 ORDER BY expires_at LIMIT $2',
       [before, limit])
     return rows.map(toUpload)
   }

@@ -93,7 +93,7 @@ export class SqliteStore implements Store {
       expiredPending: db.prepare<[number, number], UploadRow>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < ? ORDER BY expires_at LIMIT ?'),
       // Strictly older: (confirmed_at, id) orders two confirmations of the same millisecond one way only.
       replaceable: db.prepare<{ owner: string, id: string, at: number }, UploadRow>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (confirmed_at < @at OR (confirmed_at = @at AND id < @id)) ORDER BY confirmed_at, id'),
-      leftovers: db.prepare<[number, number], UploadRow>('SELECT * FROM uploads WHERE status IN (\'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < ? ORDER BY expires_at LIMIT ?'),
+      leftovers: db.prepare<[number, number], UploadRow>('SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < ? ORDER BY expires_at LIMIT ?'),
       due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
       lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
       delivered: db.prepare('UPDATE outbox SET status = \'delivered\', delivered_at = ?, lease_until = NULL, attempts = attempts + 1 WHERE id = ?'),

@@ -65,8 +65,8 @@ export interface Store {
   /** The owner's confirmed uploads strictly older than `newer` by (confirmedAt, id): the ones it replaces. */
   listReplaceable (ownerId: string, newer: UploadRecord): Promise<UploadRecord[]>
   /**
-   * Rejected, deleted or replaced uploads that changed status while their ticket was still valid (a form could be
-   * posted to their key afterwards) and whose ticket expired before `before`. The sweeper deletes their key, then
+   * Confirmed, rejected, deleted or replaced uploads that changed status while their ticket was still valid (a form
+   * could be posted afterwards) and whose ticket expired before `before`. The sweeper deletes what was posted, then
    * touches them (transition to the same status) so that `updatedAt` ≥ `expiresAt` and they are listed no more.
    */
   listLeftovers (before: Date, limit: number): Promise<UploadRecord[]>

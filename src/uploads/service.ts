@@ -20,6 +20,9 @@ export interface UploadTicketView {
   maxBytes: number
 }
 
+/** What verify() found acceptable: the version checked, or `published` when the key already holds checked bytes. */
+export interface Checked { size: number, etag?: string, published?: true, rejected?: string }
+
 export interface ConfirmedView { uploadId: string, status: 'confirmed', key: string, url: string, contentType: string, size: number }
 
 export interface UploadView {
@@ -108,21 +111,29 @@ export class UploadService {
       throw appError('NOT_UPLOADED')
     }
     if (outcome.rejected !== undefined) throw appError('NOT_AN_IMAGE', outcome.rejected)
-    const confirmed = await this.confirm(record, outcome.size)
+    const confirmed = await this.confirm(record, outcome)
     return this.confirmedView(confirmed)
   }
 
   /**
-   * Checks the stored object of a pending upload. A bad object is deleted and the upload marked rejected.
+   * Checks the uploaded object of a pending upload. A bad object is deleted and the upload marked rejected.
    * Shared by completion and the sweeper, so both apply the same checks.
    */
-  async verify (record: UploadRecord): Promise<'missing' | { size: number, rejected?: string }> {
-    const head = await this.storage.head(record.key)
+  async verify (record: UploadRecord): Promise<'missing' | Checked> {
+    let uploaded = this.storage.uploadedKey(record.key)
+    let head = await this.storage.head(uploaded)
+    // No staging object but the key: promoted by a completion whose confirmation did not commit (or has not yet), or
+    // posted by a form signed before staging keys existed. Checked the same way; then nothing is left to promote.
+    if (head === undefined && uploaded !== record.key) {
+      uploaded = record.key
+      head = await this.storage.head(uploaded)
+    }
     if (head === undefined) return 'missing'
+    const published = uploaded !== this.storage.uploadedKey(record.key) ? { published: true as const } : {}
     let rejected: string | undefined
     if (head.size < 1 || head.size > record.maxBytes) rejected = `size ${head.size} is outside 1..${record.maxBytes} bytes`
     else {
-      const found = detectImageType(await this.storage.readStart(record.key, MAGIC_BYTES))
+      const found = detectImageType(await this.storage.readStart(uploaded, MAGIC_BYTES, head.etag))
       if (found !== record.contentType) rejected = `declared ${record.contentType}, the bytes are ${found ?? 'not an accepted image type'}`
     }
     if (rejected !== undefined) {
@@ -130,19 +141,29 @@ export class UploadService {
       // first keeps its outcome, and a confirmed image is never deleted here.
       if (await this.store.transition(record.id, ['pending'], 'rejected', new Date()) === undefined) {
         const settled = await this.find(record.id)
-        return settled.status === 'confirmed' ? { size: settled.size ?? head.size } : { size: head.size, rejected }
+        // Confirmed by the other: its bytes were published, these (a later re-post) never are.
+        return settled.status === 'confirmed' ? { size: settled.size ?? head.size, published: true } : { size: head.size, rejected }
       }
-      await this.storage.delete(record.key)
+      await this.storage.delete(uploaded)
       this.metrics.uploads.inc({ outcome: 'rejected' })
     }
-    return { size: head.size, rejected }
+    return { size: head.size, ...published, ...(head.etag !== undefined ? { etag: head.etag } : {}), ...(rejected !== undefined ? { rejected } : {}) }
   }
 
-  /** pending → confirmed with its image.confirmed event, in one transaction. Repeats write no second event. */
-  async confirm (record: UploadRecord, size: number): Promise<UploadRecord> {
+  /**
+   * Publishes the checked object (before the commit: the webhook's URL must work), then pending → confirmed with its
+   * image.confirmed event, in one transaction. Repeats write no second event.
+   */
+  async confirm (record: UploadRecord, checked: Checked): Promise<UploadRecord> {
+    const { size } = checked
+    if (checked.published !== true) await this.storage.promote(record.key, checked.etag)
     const result = await this.store.confirmUpload(record.id, size, new Date(), (r) => this.confirmedEvent(r))
     if (result === undefined) throw appError('UPLOAD_NOT_FOUND')
-    if (result.record.status !== 'confirmed') throw appError('UPLOAD_GONE', `status is ${result.record.status}`)
+    if (result.record.status !== 'confirmed') {
+      // Deleted, rejected or expired meanwhile: what was just published goes too.
+      if (checked.published !== true) await this.deleteObjects(record.key)
+      throw appError('UPLOAD_GONE', `status is ${result.record.status}`)
+    }
     if (result.changed) {
       this.metrics.uploads.inc({ outcome: 'confirmed' })
       this.metrics.bytes.inc(size)
@@ -154,7 +175,7 @@ export class UploadService {
   async delete (id: string): Promise<void> {
     const record = await this.find(id)
     if (record.status === 'deleted') return
-    await this.storage.delete(record.key)
+    await this.deleteObjects(record.key)
     if (await this.store.transition(record.id, ['pending', 'confirmed', 'rejected', 'expired', 'replaced'], 'deleted', new Date()) !== undefined) {
       this.metrics.uploads.inc({ outcome: 'deleted' })
     }
@@ -166,11 +187,18 @@ export class UploadService {
     if (newer?.status !== 'confirmed') return 0
     let replaced = 0
     for (const old of await this.store.listReplaceable(newer.ownerId, newer)) {
-      await this.storage.delete(old.key)
+      await this.deleteObjects(old.key)
       if (await this.store.transition(old.id, ['confirmed'], 'replaced', new Date()) !== undefined) replaced++
     }
     this.metrics.uploads.inc({ outcome: 'replaced' }, replaced)
     return replaced
+  }
+
+  /** The image and whatever was posted for it (a staging object in production). */
+  private async deleteObjects (key: string): Promise<void> {
+    await this.storage.delete(key)
+    const uploaded = this.storage.uploadedKey(key)
+    if (uploaded !== key) await this.storage.delete(uploaded)
   }
 
   private confirmedEvent (r: UploadRecord): NewEvent {

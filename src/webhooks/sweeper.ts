@@ -1,7 +1,7 @@
 // Uploads that were never completed: once the ticket expired (plus UPLOAD_GRACE_SECONDS, for transfers that began
 // in time and land late), an upload whose object exists is confirmed as
-// completion would (the same checks, the same webhook); the rest expire. It also deletes late objects of rejected,
-// deleted or replaced uploads: their form could still be posted until the ticket expired.
+// completion would (the same checks, the same webhook); the rest expire. It also deletes late objects of confirmed,
+// rejected, deleted or replaced uploads: their form could still be posted until the ticket expired.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
@@ -46,8 +46,13 @@ export class Sweeper {
     const result: SweepResult = { confirmed: 0, expired: 0, rejected: 0, cleaned: 0 }
     const settled = new Date(now.getTime() - this.config.upload.graceSeconds * 1000)
     await this.drain(() => this.store.listExpiredPending(settled, BATCH), async (record) => { result[await this.settle(record, now)]++ })
-    await this.drain(() => this.store.listLeftovers(now, BATCH), async (record) => {
-      await this.storage.delete(record.key)
+    // `settled`, like pending uploads: a post that began before the expiry may land during the grace period.
+    await this.drain(() => this.store.listLeftovers(settled, BATCH), async (record) => {
+      const uploaded = this.storage.uploadedKey(record.key)
+      // A confirmed image stays; a form posted after its confirmation only reached the staging key (S3; a local key
+      // is written once). Otherwise the image, if a late completion published one, goes too.
+      if (uploaded !== record.key) await this.storage.delete(uploaded)
+      if (record.status !== 'confirmed') await this.storage.delete(record.key)
       // Touched (same status, updated at `now`, after its expiry) so it is not listed again.
       await this.store.transition(record.id, [record.status], record.status, now)
       result.cleaned++
@@ -94,7 +99,7 @@ export class Sweeper {
     }
     // verify() already deleted a rejected object and marked the upload.
     if (outcome.rejected !== undefined) return 'rejected'
-    await this.uploads.confirm(record, outcome.size)
+    await this.uploads.confirm(record, outcome)
     return 'confirmed'
   }
 }

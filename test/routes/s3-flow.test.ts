@@ -1,7 +1,7 @@
 // Production mode against a real S3 server (Ceph radosgw) that enforces POST policies: the browser's form POST
-// with Node's fetch/FormData, completion, anonymous reads, and every refusal. Assertions are on status codes
-// (RGW's messages differ from AWS's).
-import { GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3'
+// with Node's fetch/FormData to the private staging key, completion (which publishes the ticket's key), anonymous
+// reads, and every refusal. Assertions are on status codes (RGW's messages differ from AWS's).
+import { GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import t, { type Test } from 'tap'
 import { AUTH, listen } from '../helpers/build.js'
 import { postForm } from '../helpers/form.js'
@@ -30,15 +30,18 @@ async function production (t: Test, env: Record<string, string> = {}, opts: { gu
   // grants it), not the bucket's owner.
   const keys = opts.guidePolicies === true ? OTHER_CREDENTIALS : target
   if (opts.guidePolicies === true) await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: guidePolicies(bucket, 'other') }))
-  const { base } = await listen(t, { ...productionEnv(target, bucket, keys), ...env })
+  const { app, base } = await listen(t, { ...productionEnv(target, bucket, keys), ...env })
   const ticket = async (contentType = 'image/png'): Promise<Ticket> => {
     const res = await fetch(`${base}/v1/uploads`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ ownerId: 'user-1', contentType }) })
     t.equal(res.status, 201, 'ticket issued')
     return await res.json() as Ticket
   }
   const complete = async (id: string) => await fetch(`${base}/v1/uploads/${id}/complete`, { method: 'POST' })
-  return { base, bucket, client, target, ticket, complete }
+  return { app, base, bucket, client, target, ticket, complete }
 }
+
+/** Where the form writes: `{prefix}incoming/{file}` for the ticket's `{prefix}{file}`. */
+const stagingOf = (key: string) => key.replace(/([^/]+)$/, 'incoming/$1')
 
 async function stored (client: S3Client, bucket: string, key: string): Promise<number> {
   try {
@@ -54,17 +57,21 @@ t.test('create → form POST to S3 → 201 → complete → public URL readable 
   const ticket = await s.ticket()
   t.equal(ticket.upload.url, `${s.target.endpoint}/${s.bucket}`, 'the form goes to the bucket')
   t.equal(ticket.publicUrl, `${s.target.endpoint}/${s.bucket}/${ticket.key}`, 'the endpoint\'s own path-style URL')
-  t.match(ticket.upload.fields, { key: ticket.key, 'Content-Type': 'image/png', acl: 'public-read', success_action_status: '201', bucket: s.bucket }, 'the signed fields')
+  t.match(ticket.upload.fields, { key: stagingOf(ticket.key), 'Content-Type': 'image/png', success_action_status: '201', bucket: s.bucket }, 'the signed fields: the staging key')
+  t.notOk('acl' in ticket.upload.fields, 'no acl: the staging object stays private')
 
   t.equal((await s.complete(ticket.uploadId)).status, 409, 'completion before the upload')
   const posted = await postForm(ticket.upload, image, 'image/png')
   t.equal(posted.status, 201, 'S3 accepts the form')
+  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'nothing at the public key before completion')
+  t.not((await fetch(`${s.target.endpoint}/${s.bucket}/${stagingOf(ticket.key)}`)).status, 200, 'the staging object is private')
 
   const done = await s.complete(ticket.uploadId)
   t.equal(done.status, 200, 'completion 200')
   const confirmed = await done.json() as { url: string, size: number, status: string, contentType: string }
   t.same(confirmed, { uploadId: ticket.uploadId, status: 'confirmed', key: ticket.key, url: ticket.publicUrl, contentType: 'image/png', size: image.length }, 'confirmed with the public URL')
   t.equal((await s.complete(ticket.uploadId)).status, 200, 'idempotent')
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 404, 'the staging object was moved')
 
   const anonymous = await fetch(confirmed.url)
   t.equal(anonymous.status, 200, 'public-read: anonymous GET succeeds')
@@ -88,19 +95,21 @@ t.test('refused by S3, nothing stored, completion 409', async (t) => {
     ['an empty file', (k) => postForm(k.upload, Buffer.alloc(0), 'image/png'), 400],
     ['another Content-Type than signed', (k) => postForm(k.upload, image, 'image/jpeg', { 'Content-Type': 'image/jpeg' }), 403],
     ['a tampered signature', (k) => postForm(k.upload, image, 'image/png', { 'X-Amz-Signature': (k.upload.fields['X-Amz-Signature'] ?? '').replace(/^./, (c) => (c === '0' ? '1' : '0')) }), 403],
-    ['a private object instead of public-read', (k) => postForm(k.upload, image, 'image/png', { acl: 'private' }), 403]
+    ['an acl the policy does not cover', (k) => postForm(k.upload, image, 'image/png', { acl: 'public-read' }), 403]
   ]
   for (const [name, post, status] of cases) {
     const ticket = await s.ticket()
     t.equal((await post(ticket)).status, status, `${name}: S3 answers ${status}`)
-    t.equal(await stored(s.client, s.bucket, ticket.key), 404, `${name}: nothing stored`)
+    t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 404, `${name}: nothing stored`)
     t.equal((await s.complete(ticket.uploadId)).status, 409, `${name}: completion 409`)
   }
 
   const ticket = await s.ticket()
-  const other = ticket.key.replace(/[0-9a-f]{8}\./, '00000000.')
+  const other = stagingOf(ticket.key).replace(/[0-9a-f]{8}\./, '00000000.')
   t.equal((await postForm(ticket.upload, image, 'image/png', { key: other })).status, 403, 'another key: S3 answers 403')
   t.equal(await stored(s.client, s.bucket, other), 404, 'another key: nothing stored under it')
+  t.equal((await postForm(ticket.upload, image, 'image/png', { key: ticket.key })).status, 403, 'the public key itself: S3 answers 403')
+  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'the public key: nothing stored')
   t.equal((await s.complete(ticket.uploadId)).status, 409, 'another key: completion 409')
   // The same ticket still works once the form is right.
   t.equal((await postForm(ticket.upload, image, 'image/png')).status, 201, 'the unchanged form: 201')
@@ -114,7 +123,7 @@ t.test('an expired ticket: S3 refuses the form, completion says the ticket expir
   // Wait past the expiry (not a timing assertion: the policy must be stale when posted).
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(ticket.expiresAt) - Date.now()) + 1500))
   t.equal((await postForm(ticket.upload, png(), 'image/png')).status, 403, 'S3 refuses the expired policy')
-  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'nothing stored')
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 404, 'nothing stored')
   // CONTRACT.md: 410 when the ticket expired before anything was uploaded (409 is for a live ticket).
   t.equal((await s.complete(ticket.uploadId)).status, 410, 'completion 410')
 })
@@ -124,9 +133,10 @@ t.test('HTML uploaded as image/png: completion 422 and the object is deleted', a
   if (s === undefined) return
   const ticket = await s.ticket()
   t.equal((await postForm(ticket.upload, html, 'image/png')).status, 201, 'S3 cannot see what the bytes are')
-  t.equal(await stored(s.client, s.bucket, ticket.key), 200, 'stored until completion')
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 200, 'stored at the staging key until completion')
   t.equal((await s.complete(ticket.uploadId)).status, 422, 'completion 422')
-  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'the object is gone')
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 404, 'the staging object is gone')
+  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'nothing was published')
   t.not((await fetch(ticket.publicUrl)).status, 200, 'nothing to serve (403: anonymous callers cannot tell missing from private)')
   const record = await fetch(`${s.base}/v1/uploads/${ticket.uploadId}`, { headers: AUTH })
   t.match(await record.json(), { status: 'rejected' }, 'the record is rejected')
@@ -162,5 +172,64 @@ t.test('with only the guide\'s IAM policy (no ListBucket: S3 answers 403 for a m
   const bad = await s.ticket()
   t.equal((await postForm(bad.upload, html, 'image/png')).status, 201, 'HTML as image/png: stored')
   t.equal((await s.complete(bad.uploadId)).status, 422, 'completion 422')
+  t.equal(await stored(s.client, s.bucket, stagingOf(bad.key)), 404, 'and deleted')
+})
+
+t.test('the form posted again after confirmation never reaches the public image; the sweeper removes it', async (t) => {
+  const s = await production(t, { UPLOAD_GRACE_SECONDS: '30' })
+  if (s === undefined) return
+  const image = png(16, 16)
+  const ticket = await s.ticket()
+  t.equal((await postForm(ticket.upload, image, 'image/png')).status, 201, 'the form: 201')
+  t.equal((await s.complete(ticket.uploadId)).status, 200, 'completion 200')
+
+  // The ticket is still valid: S3 accepts the same form again, with bytes nobody checks.
+  t.equal((await postForm(ticket.upload, html, 'image/png')).status, 201, 'the same form with HTML: S3 accepts it (at the staging key)')
+  const served = async () => {
+    const res = await fetch(ticket.publicUrl)
+    return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) }
+  }
+  const after = await served()
+  t.equal(after.status, 200, 'the public URL still answers')
+  t.ok(after.bytes.equals(image), 'with the original bytes')
+  t.equal((await s.complete(ticket.uploadId)).status, 200, 'completion again: still 200')
+  t.ok((await served()).bytes.equals(image), 'and still the original bytes')
+  const record = await fetch(`${s.base}/v1/uploads/${ticket.uploadId}`, { headers: AUTH })
+  t.match(await record.json(), { status: 'confirmed', size: image.length }, 'the record stays confirmed')
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 200, 'the re-post waits at the staging key')
+
+  t.match(await s.app.sweeper.sweep(), { cleaned: 0 }, 'nothing is cleaned while the ticket is valid')
+  const later = new Date(Date.parse(ticket.expiresAt) + 60_000)
+  t.match(await s.app.sweeper.sweep(later), { cleaned: 1 }, 'once it expired (and the grace period passed), the sweeper cleans it')
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 404, 'the staging object is deleted')
+  t.ok((await served()).bytes.equals(image), 'the public image stays')
+  t.match(await (await fetch(`${s.base}/v1/uploads/${ticket.uploadId}`, { headers: AUTH })).json(), { status: 'confirmed' }, 'still confirmed')
+  t.match(await s.app.sweeper.sweep(later), { cleaned: 0 }, 'a second pass finds nothing')
+})
+
+t.test('a rejected upload\'s form posted again: the sweeper deletes the staging object', async (t) => {
+  const s = await production(t)
+  if (s === undefined) return
+  const ticket = await s.ticket()
+  t.equal((await postForm(ticket.upload, html, 'image/png')).status, 201, 'HTML as image/png: stored')
+  t.equal((await s.complete(ticket.uploadId)).status, 422, 'completion 422')
+  t.equal((await postForm(ticket.upload, png(), 'image/png')).status, 201, 'the form again, within the ticket')
+  t.equal((await s.complete(ticket.uploadId)).status, 422, 'a rejected upload stays rejected')
+  t.equal(await stored(s.client, s.bucket, ticket.key), 404, 'nothing published')
+  t.match(await s.app.sweeper.sweep(new Date(Date.parse(ticket.expiresAt) + 3_600_000)), { cleaned: 1 })
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 404, 'the staging object is deleted')
+})
+
+t.test('an object at the ticket\'s key with no staging object (promoted, not committed; or a form from before staging keys) is checked too', async (t) => {
+  const s = await production(t)
+  if (s === undefined) return
+  const bad = await s.ticket()
+  await s.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: bad.key, Body: html, ContentType: 'image/png' }))
+  t.equal((await s.complete(bad.uploadId)).status, 422, 'HTML at the key: completion 422')
   t.equal(await stored(s.client, s.bucket, bad.key), 404, 'and deleted')
+  const good = await s.ticket()
+  const image = png(8, 8)
+  await s.client.send(new PutObjectCommand({ Bucket: s.bucket, Key: good.key, Body: image, ContentType: 'image/png', ACL: 'public-read' }))
+  t.equal((await s.complete(good.uploadId)).status, 200, 'an image at the key: completion 200')
+  t.ok(Buffer.from(await (await fetch(good.publicUrl)).arrayBuffer()).equals(image), 'served as it was')
 })

@@ -1,6 +1,6 @@
 // S3Storage below the routes: signing with rotating temporary credentials (no network), and the reads,
-// deletes and readiness checks completion relies on, against the gateway.
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+// deletes, promotion and readiness checks completion relies on, against the gateway.
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createS3Storage, S3Storage, s3ClientConfig } from '../../src/storage/s3.js'
@@ -9,6 +9,7 @@ import { png } from '../helpers/images.js'
 import { createTestBucket, OTHER_CREDENTIALS, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'
 
 const KEY = 'profile-images/0123456789abcdef0123456789abcdef.png'
+const STAGING = 'profile-images/incoming/0123456789abcdef0123456789abcdef.png'
 const production = (extra: Record<string, string> = {}) => loadConfig({ ENVIRONMENT: 'production', SERVICE_TOKENS: TOKEN, AWS_S3_BUCKET: 'images-1', AWS_REGION: 'eu-west-1', ...extra })
 const policyOf = (fields: Record<string, string>) => JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString()) as { expiration: string, conditions: unknown[] }
 
@@ -41,7 +42,7 @@ t.test('temporary credentials: the form never outlives them, and rotated ones ar
   await t.rejects(storage.createUploadTarget(ticket), { code: 'UNAVAILABLE', statusCode: 503 }, 'credentials about to expire: no form')
 })
 
-t.test('static credentials: the ticket\'s expiry, the acl unless S3_ACL=none', async (t) => {
+t.test('static credentials: the ticket\'s expiry, the staging key, no acl field', async (t) => {
   for (const acl of ['public-read', 'none']) {
     const config = production({ AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', S3_ACL: acl })
     const storage = new S3Storage(new S3Client(s3ClientConfig(config.s3)), config, 'https://images-1.s3.eu-west-1.amazonaws.com/')
@@ -51,7 +52,8 @@ t.test('static credentials: the ticket\'s expiry, the acl unless S3_ACL=none', a
     // The policy's expiration has whole seconds.
     t.ok(Math.abs(target.expiresAt.getTime() - expiresAt.getTime()) <= 1000, `S3_ACL=${acl}: the ticket's expiry, to the second`)
     t.equal(policyOf(target.fields).expiration, target.expiresAt.toISOString().replace(/\.\d{3}Z$/, 'Z'), 'the policy says the same expiry')
-    t.equal(target.fields.acl, acl === 'none' ? undefined : acl, `S3_ACL=${acl}: acl field`)
+    t.equal(target.fields.key, STAGING, `S3_ACL=${acl}: the form writes the staging key, not the ticket's`)
+    t.equal(target.fields.acl, undefined, `S3_ACL=${acl}: no acl field (the staging object stays private)`)
     t.same(policyOf(target.fields).conditions.slice(0, 3), [['content-length-range', 1, 1024], { 'Content-Type': 'image/png' }, { success_action_status: '201' }])
     t.notOk('X-Amz-Security-Token' in target.fields, 'no session token')
   }
@@ -71,7 +73,7 @@ t.test('head, ranged read, delete, readiness against the gateway', async (t) => 
   const image = png(32, 32)
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: KEY, Body: image, ContentType: 'image/png' }))
 
-  t.same(await storage.head(KEY), { size: image.length, contentType: 'image/png' })
+  t.match(await storage.head(KEY), { size: image.length, contentType: 'image/png', etag: /^"[0-9a-f]{32}"$/ })
   t.equal(await storage.head('profile-images/ffffffffffffffffffffffffffffffff.png'), undefined, 'missing → undefined')
   t.ok((await storage.readStart(KEY, 16)).equals(image.subarray(0, 16)), 'the first 16 bytes only')
   t.ok((await storage.readStart(KEY, image.length + 100)).equals(image), 'a range past the end: the whole object')
@@ -89,4 +91,36 @@ t.test('head, ranged read, delete, readiness against the gateway', async (t) => 
   await t.rejects(wrongSecret.check(), { name: 'SignatureDoesNotMatch' }, 'readiness fails with bad credentials')
   const outsider = await gatewayStorage(t, target, bucket, { AWS_ACCESS_KEY_ID: OTHER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: OTHER_CREDENTIALS.secretAccessKey })
   await t.rejects(outsider.check(), { name: 'AccessDenied' }, 'readiness fails without access to the bucket')
+})
+
+t.test('promote: copies the checked version of the staging object to the public key, once', async (t) => {
+  const target = s3Target(t)
+  if (target === undefined) return
+  const { bucket, client } = await createTestBucket(t, target)
+  const storage = await gatewayStorage(t, target, bucket)
+  const status = async (key: string) => await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => 200, (err: { $metadata: { httpStatusCode: number } }) => err.$metadata.httpStatusCode)
+  t.equal(storage.uploadedKey(KEY), STAGING, 'under the prefix')
+  const image = png(8, 8)
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: STAGING, Body: image, ContentType: 'image/png' }))
+  const checked = await storage.head(STAGING)
+
+  // Posted again after the check: neither the read nor the copy takes the new bytes.
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: STAGING, Body: png(9, 9), ContentType: 'image/png' }))
+  await t.rejects(storage.readStart(STAGING, 16, checked?.etag), { code: 'UPLOAD_CHANGED', statusCode: 409 }, 'reading another version: 409')
+  // radosgw 16 ignores x-amz-copy-source-if-match (AWS honours it): the copy's own ETag gives it away.
+  await t.rejects(storage.promote(KEY, checked?.etag), { code: 'UPLOAD_CHANGED' }, 'promoting another version: 409')
+  t.equal(await status(KEY), 404, 'nothing stays published')
+
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: STAGING, Body: image, ContentType: 'image/png' }))
+  const again = await storage.head(STAGING)
+  await storage.promote(KEY, again?.etag)
+  const published = await client.send(new GetObjectCommand({ Bucket: bucket, Key: KEY }))
+  t.equal(published.ContentType, 'image/png', 'the staging object\'s Content-Type')
+  t.ok(Buffer.from(await published.Body?.transformToByteArray() ?? []).equals(image), 'its bytes')
+  t.equal((await fetch(`${target.endpoint}/${bucket}/${KEY}`)).status, 200, 'public-read')
+  t.equal(await status(STAGING), 404, 'the staging object is deleted')
+  await storage.promote(KEY, again?.etag)
+  t.pass('a repeat succeeds (staging gone, key present)')
+  await storage.delete(KEY)
+  await t.rejects(storage.promote(KEY), { name: 'NoSuchKey' }, 'neither staging nor key: an error')
 })

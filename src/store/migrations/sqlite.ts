@@ -42,5 +42,14 @@ export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> =
     sql: `
       CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE status IN ('rejected', 'deleted', 'replaced') AND updated_at < expires_at;
     `
+  },
+  {
+    version: 3,
+    // Confirmed while the ticket was valid is a leftover too: in production the form can be posted again to the
+    // staging key after the confirmation (Storage.uploadedKey).
+    sql: `
+      DROP INDEX uploads_leftovers;
+      CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE status IN ('confirmed', 'rejected', 'deleted', 'replaced') AND updated_at < expires_at;
+    `
   }
 ]
