@@ -23,7 +23,7 @@ export function errors (...statuses: number[]): Record<number, TSchema> {
     401: 'missing or invalid bearer token',
     403: 'the form breaks the signed policy',
     404: 'unknown upload',
-    409: 'nothing uploaded yet',
+    409: 'nothing uploaded yet (NOT_UPLOADED), or the object changed while it was checked (UPLOAD_CHANGED: call again)',
     410: 'the ticket expired, or the image is gone',
     413: 'declared length too large',
     422: 'the bytes are not the declared image type',
