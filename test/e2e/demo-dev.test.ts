@@ -2,9 +2,8 @@
 // it to the service's own form endpoint and sees the saved image; the main backend gets the signed webhook.
 // Refusals (too large, wrong type, expired ticket) are shown in words.
 import t from 'tap'
-import { DEMO_OWNER } from '../../src/routes/demo.js'
-import { AUTH, listen } from '../helpers/build.js'
-import { keepScreenshot, launchChromium, openPage, pick, pickAndUpload, webhookReceiver } from '../helpers/e2e.js'
+import { listen } from '../helpers/build.js'
+import { demoImageConfirmed, keepScreenshot, launchChromium, openPage, pick, pickAndUpload, webhookReceiver } from '../helpers/e2e.js'
 import { gif, png, pngOfSize } from '../helpers/images.js'
 
 const SECRET = `whsec_${Buffer.from('demo-dev-webhook-secret-0123456789').toString('base64')}`
@@ -48,12 +47,7 @@ t.test('keyboard only: pick, preview, upload, confirm, see the image; the webhoo
   t.match(await text(page, '#status'), /Saved/, 'success is announced')
   t.equal(await text(page, '#error'), '', 'no error')
 
-  const hook = await receiver.delivery((d) => d.payload.data.url === shown.src)
-  t.equal(hook.payload.type, 'image.confirmed', 'signed webhook arrived')
-  t.equal(hook.payload.data.ownerId, DEMO_OWNER)
-  t.equal(hook.payload.data.size, image.length)
-  const record = await (await fetch(`${base}/v1/uploads/${String(hook.payload.data.uploadId)}`, { headers: AUTH })).json() as { status: string }
-  t.equal(record.status, 'confirmed')
+  await demoImageConfirmed(t, receiver, base, shown.src, image.length)
 
   t.ok(await keepScreenshot(page, 'demo-dev'), 'screenshot kept in test-artifacts/')
   t.same(problems, [], 'no script errors or CSP violations')

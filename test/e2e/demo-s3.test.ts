@@ -4,9 +4,8 @@
 // allow is told so in words.
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3'
 import t, { type Test } from 'tap'
-import { DEMO_OWNER } from '../../src/routes/demo.js'
 import { AUTH, listen } from '../helpers/build.js'
-import { keepScreenshot, launchChromium, openPage, pickAndUpload, webhookReceiver } from '../helpers/e2e.js'
+import { demoImageConfirmed, keepScreenshot, launchChromium, openPage, pickAndUpload, webhookReceiver } from '../helpers/e2e.js'
 import { png } from '../helpers/images.js'
 import { createTestBucket, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'
 
@@ -52,12 +51,7 @@ t.test('cross-origin POST straight to the gateway: image shown, webhook arrived'
     '/demo/ticket', formUrl, '/v1/uploads/:id/complete'
   ], 'ticket from the page\'s server, form straight to the bucket (cross-origin), completion at the service')
 
-  const hook = await receiver.delivery((d) => d.payload.data.url === shown.src)
-  t.equal(hook.payload.type, 'image.confirmed', 'signed webhook arrived')
-  t.equal(hook.payload.data.ownerId, DEMO_OWNER)
-  t.equal(hook.payload.data.size, image.length)
-  const record = await (await fetch(`${base}/v1/uploads/${String(hook.payload.data.uploadId)}`, { headers: AUTH })).json() as { status: string }
-  t.equal(record.status, 'confirmed')
+  await demoImageConfirmed(t, receiver, base, shown.src, image.length)
 
   t.ok(await keepScreenshot(page, 'demo-s3'), 'screenshot kept in test-artifacts/')
   t.same(problems, [], 'no script errors, CSP violations or refused requests')

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { Webhook } from 'standardwebhooks'
 import type { Test } from 'tap'
+import { DEMO_OWNER } from '../../src/routes/demo.js'
+import { AUTH } from './build.js'
 
 export const CHROMIUM = '/usr/bin/chromium'
 /** Screenshots of finished pages are kept here (gitignored). */
@@ -133,4 +135,14 @@ export async function pick (page: Page, file: PickedFile): Promise<void> {
   await tabTo(page, 'picture')
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')])
   await chooser.setFiles(file)
+}
+
+/** The demo's image (shown at `url`) was announced by a signed webhook and its record is confirmed. */
+export async function demoImageConfirmed (t: Test, receiver: { delivery: (match: (d: Delivery) => boolean) => Promise<Delivery> }, base: string, url: string, size: number): Promise<void> {
+  const hook = await receiver.delivery((d) => d.payload.data.url === url)
+  t.equal(hook.payload.type, 'image.confirmed', 'signed webhook arrived')
+  t.equal(hook.payload.data.ownerId, DEMO_OWNER)
+  t.equal(hook.payload.data.size, size)
+  const record = await (await fetch(`${base}/v1/uploads/${String(hook.payload.data.uploadId)}`, { headers: AUTH })).json() as { status: string }
+  t.equal(record.status, 'confirmed')
 }
