@@ -7,6 +7,7 @@
 // The schema is the first one of the connection's search_path: pick another with the libpq `options` parameter,
 // e.g. postgres://host/db?options=-c%20search_path%3Dimages (the schema must exist).
 import pg from 'pg'
+import { TickBatch, type Pending } from './tick-batch.js'
 import type { Config } from '../config.js'
 import { postgresMigrations } from './migrations/postgres.js'
 import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus } from './store.js'
@@ -104,34 +105,27 @@ export async function openPostgresStore (database: Config['database'], log?: Sto
   return new PostgresStore(pool)
 }
 
-interface Pending { upload: NewUpload, resolve: () => void, reject: (e: unknown) => void }
-
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const
-  private queue: Pending[] = []
-  private readonly inFlight = new Set<Promise<void>>()
-
-  constructor (private readonly pool: pg.Pool) {}
-
-  createUpload (upload: NewUpload): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.queue.push({ upload, resolve, reject }) === 1) setImmediate(() => this.flush())
-    })
-  }
-
-  private flush (): void {
-    const batch = this.queue
-    this.queue = []
+  private readonly inserts = new TickBatch<NewUpload>((batch) => {
     for (let i = 0; i < batch.length; i += MAX_BATCH) {
       // insertBatch settles every caller's promise itself and never rejects.
       const done: Promise<void> = this.insertBatch(batch.slice(i, i + MAX_BATCH)).then(() => { this.inFlight.delete(done) })
       this.inFlight.add(done)
     }
+  })
+
+  private readonly inFlight = new Set<Promise<void>>()
+
+  constructor (private readonly pool: pg.Pool) {}
+
+  createUpload (upload: NewUpload): Promise<void> {
+    return this.inserts.add(upload)
   }
 
-  private async insertBatch (batch: Pending[]): Promise<void> {
+  private async insertBatch (batch: Array<Pending<NewUpload>>): Promise<void> {
     try {
-      await this.insertUploads(batch.map((p) => p.upload))
+      await this.insertUploads(batch.map((p) => p.item))
       for (const p of batch) p.resolve()
     } catch (err) {
       // One bad row (a duplicate key) must not fail the others: retry each on its own. Any other error
@@ -140,7 +134,7 @@ export class PostgresStore implements Store {
         for (const p of batch) p.reject(err)
         return
       }
-      await Promise.all(batch.map((p) => this.insertUploads([p.upload]).then(p.resolve, p.reject)))
+      await Promise.all(batch.map((p) => this.insertUploads([p.item]).then(p.resolve, p.reject)))
     }
   }
 
@@ -262,7 +256,7 @@ export class PostgresStore implements Store {
   }
 
   async close () {
-    if (this.queue.length > 0) this.flush()
+    this.inserts.flushNow()
     await Promise.allSettled([...this.inFlight])
     await this.pool.end()
   }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { sqliteMigrations } from './migrations/sqlite.js'
+import { TickBatch, type Pending } from './tick-batch.js'
 import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus } from './store.js'
 
 interface UploadRow {
@@ -72,7 +73,7 @@ export function openSqliteStore (dataDir: string, file = 'image-service.sqlite')
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const
   private readonly db: Database.Database
-  private queue: Array<{ upload: NewUpload, resolve: () => void, reject: (e: unknown) => void }> = []
+  private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) })
   private readonly stmt
 
   constructor (db: Database.Database) {
@@ -107,29 +108,21 @@ export class SqliteStore implements Store {
   }
 
   createUpload (upload: NewUpload): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.queue.push({ upload, resolve, reject }) === 1) setImmediate(() => this.flush())
-    })
+    return this.inserts.add(upload)
   }
 
-  private flush (): void {
-    const batch = this.queue
-    this.queue = []
+  private insertBatch (batch: Array<Pending<NewUpload>>): void {
+    const insert = (u: NewUpload) => this.stmt.insertUpload.run({ ...u, createdAt: u.createdAt.getTime(), expiresAt: u.expiresAt.getTime() })
     try {
-      this.db.transaction(() => {
-        for (const { upload: u } of batch) {
-          this.stmt.insertUpload.run({ ...u, createdAt: u.createdAt.getTime(), expiresAt: u.expiresAt.getTime() })
-        }
-      })()
-      for (const item of batch) item.resolve()
+      this.db.transaction(() => { for (const { item } of batch) insert(item) })()
+      for (const p of batch) p.resolve()
     } catch {
       // One bad row must not fail the others: retry each on its own.
-      for (const item of batch) {
+      for (const p of batch) {
         try {
-          const u = item.upload
-          this.stmt.insertUpload.run({ ...u, createdAt: u.createdAt.getTime(), expiresAt: u.expiresAt.getTime() })
-          item.resolve()
-        } catch (err) { item.reject(err) }
+          insert(p.item)
+          p.resolve()
+        } catch (err) { p.reject(err) }
       }
     }
   }
@@ -208,7 +201,7 @@ export class SqliteStore implements Store {
   async ping () { this.db.prepare('SELECT 1').get() }
 
   async close () {
-    if (this.queue.length > 0) this.flush()
+    this.inserts.flushNow()
     this.db.close()
   }
 }

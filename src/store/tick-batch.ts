@@ -1,0 +1,24 @@
+// Group commit for ticket inserts: what is added within one turn of the event loop is handed to `flush` together
+// (one transaction, one fsync), and each caller's promise settles when `flush` settles its entry.
+
+export interface Pending<T> { item: T, resolve: () => void, reject: (err: unknown) => void }
+
+export class TickBatch<T> {
+  private pending: Array<Pending<T>> = []
+
+  constructor (private readonly flush: (batch: Array<Pending<T>>) => void) {}
+
+  add (item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.push({ item, resolve, reject }) === 1) setImmediate(() => this.flushNow())
+    })
+  }
+
+  /** Hands over whatever is waiting now (also on close, so no caller is left hanging). */
+  flushNow (): void {
+    if (this.pending.length === 0) return
+    const batch = this.pending
+    this.pending = []
+    this.flush(batch)
+  }
+}
