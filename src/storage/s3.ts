@@ -12,6 +12,10 @@ import type { Storage, StoredObject, UploadTarget, UploadTicket } from './storag
 
 /** A form must stop being accepted this long before temporary credentials expire (the SDK renews 5 min ahead). */
 const CREDENTIALS_MARGIN_MS = 60_000
+/** The SDK renews temporary credentials this long before they expire; until then it answers with the same ones. */
+const CREDENTIALS_RENEWAL_MS = 5 * 60_000
+
+type AwsCredentialIdentity = Awaited<ReturnType<S3Client['config']['credentials']>>
 
 const codeOf = (err: unknown) => (err as { name?: string }).name ?? ''
 const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
@@ -33,6 +37,8 @@ export class S3Storage implements Storage {
   readonly publicUrl: (key: string) => string
   private readonly s3: Config['s3']
   private readonly readyKey: string
+  /** The SDK provider's last answer, reused until `renewAt` (IAM role credentials rotate after that). */
+  private credentials: { value: AwsCredentialIdentity, renewAt: number } | undefined
 
   /** `formUrl`: where browsers POST, as the SDK resolves it for the bucket (learned once, see createS3Storage). */
   constructor (private readonly client: S3Client, config: Config, private readonly formUrl: string) {
@@ -41,9 +47,23 @@ export class S3Storage implements Storage {
     this.readyKey = probeKey(config.s3, 'ready')
   }
 
-  async createUploadTarget (t: UploadTicket): Promise<UploadTarget> {
-    // Memoized by the SDK and renewed before expiry, so IAM role credentials rotate under us.
-    const credentials = await this.client.config.credentials()
+  createUploadTarget (t: UploadTicket): Promise<UploadTarget> {
+    // Asking the SDK's provider costs an async hop per ticket: its answer is kept until the SDK would renew it.
+    const cached = this.credentials
+    if (cached !== undefined && Date.now() < cached.renewAt) {
+      try {
+        return Promise.resolve(this.target(t, cached.value))
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    }
+    return this.client.config.credentials().then((credentials) => {
+      this.credentials = { value: credentials, renewAt: credentials.expiration === undefined ? Infinity : credentials.expiration.getTime() - CREDENTIALS_RENEWAL_MS }
+      return this.target(t, credentials)
+    })
+  }
+
+  private target (t: UploadTicket, credentials: AwsCredentialIdentity): UploadTarget {
     const now = Date.now()
     const byCredentials = credentials.expiration === undefined ? Infinity : credentials.expiration.getTime() - CREDENTIALS_MARGIN_MS - now
     // The ticket's expiry was computed a moment ago: rounded (a floor would lose its last second). The credentials'
