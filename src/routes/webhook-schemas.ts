@@ -16,7 +16,7 @@ export const EventListQuery = Type.Object({
 
 export const WebhookEvent = Type.Object({
   id: EventId,
-  uploadId: Type.String({ examples: ['upl_9Jx2vQm8Rk3LpT5wYz1AbC'] }),
+  uploadId: Type.String({ examples: ['upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC'] }),
   type: Type.String({ examples: ['image.confirmed'] }),
   status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
   attempts: Type.Integer({ minimum: 0, description: 'delivery attempts made (reset by a re-drive)' }),
@@ -26,11 +26,11 @@ export const WebhookEvent = Type.Object({
   deliveredAt: NullableTime
 }, {
   $id: 'WebhookEvent',
-  examples: [{ id: 'msg_2Vb8kQz4Lm0PxR7tYc3NwA', uploadId: 'upl_9Jx2vQm8Rk3LpT5wYz1AbC', type: 'image.confirmed', status: 'dead', attempts: 12, nextAttemptAt: '2026-11-28T09:08:10.000Z', lastError: 'HTTP 503', createdAt: '2026-11-28T08:00:05.000Z', deliveredAt: null }]
+  examples: [{ id: 'msg_2Vb8kQz4Lm0PxR7tYc3NwA', uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', type: 'image.confirmed', status: 'dead', attempts: 12, nextAttemptAt: '2026-11-28T09:08:10.000Z', lastError: 'HTTP 503', createdAt: '2026-11-28T08:00:05.000Z', deliveredAt: null }]
 })
 
 export const EventList = Type.Object({ events: Type.Array(Type.Ref('WebhookEvent')) }, {
-  examples: [{ events: [{ id: 'msg_2Vb8kQz4Lm0PxR7tYc3NwA', uploadId: 'upl_9Jx2vQm8Rk3LpT5wYz1AbC', type: 'image.confirmed', status: 'dead', attempts: 12, nextAttemptAt: '2026-11-28T09:08:10.000Z', lastError: 'HTTP 503', createdAt: '2026-11-28T08:00:05.000Z', deliveredAt: null }] }]
+  examples: [{ events: [{ id: 'msg_2Vb8kQz4Lm0PxR7tYc3NwA', uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', type: 'image.confirmed', status: 'dead', attempts: 12, nextAttemptAt: '2026-11-28T09:08:10.000Z', lastError: 'HTTP 503', createdAt: '2026-11-28T08:00:05.000Z', deliveredAt: null }] }]
 })
 
 export const eventNotFound = errorRef('no dead event with this id (unknown, or not dead)')
@@ -52,7 +52,7 @@ export const ImageConfirmedEvent = Type.Object({
   examples: [{
     type: 'image.confirmed',
     timestamp: '2026-11-28T08:00:05.000Z',
-    data: { uploadId: 'upl_9Jx2vQm8Rk3LpT5wYz1AbC', ownerId: 'user-42', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213 }
+    data: { uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', ownerId: 'user-42', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213 }
   }]
 })
 
