@@ -2,13 +2,12 @@
 // port 0 that checks Standard Webhooks signatures. Without Chromium the browser tests skip loudly, except under
 // CI=true where they fail (.ci/run installs it).
 import { existsSync, mkdirSync } from 'node:fs'
-import { createServer, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { Webhook } from 'standardwebhooks'
 import type { Test } from 'tap'
 import { DEMO_OWNER } from '../../src/routes/demo.js'
 import { AUTH } from './build.js'
+import { startReceiver, type Delivery as Received } from './webhook-receiver.js'
 
 export const CHROMIUM = '/usr/bin/chromium'
 /** Screenshots of finished pages are kept here (gitignored). */
@@ -68,47 +67,26 @@ export async function keepScreenshot (page: Page, name: string): Promise<string>
   return path
 }
 
-export interface Delivery { headers: IncomingHttpHeaders, body: string, payload: { type: string, data: Record<string, unknown> } }
+export interface Delivery { headers: Record<string, string>, body: string, payload: { type: string, data: Record<string, unknown> } }
 
 /**
- * A webhook receiver on 127.0.0.1:0 answering 204 to deliveries with a valid signature (400 otherwise).
- * `delivery(predicate)` resolves with the first verified delivery that matches, whenever it arrives.
+ * The webhook receiver of test/helpers/webhook-receiver.ts answering 204 to deliveries with a valid signature (400
+ * otherwise). `delivery(predicate)` resolves with the first verified delivery that matches, whenever it arrives.
  */
 export async function webhookReceiver (t: Test, secret: string): Promise<{ url: string, delivery: (match: (d: Delivery) => boolean) => Promise<Delivery> }> {
   const verifier = new Webhook(secret)
-  const received: Delivery[] = []
-  const waiting: Array<{ match: (d: Delivery) => boolean, resolve: (d: Delivery) => void }> = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8')
-      let payload: Delivery['payload']
-      try {
-        payload = verifier.verify(body, req.headers as Record<string, string>) as Delivery['payload']
-      } catch {
-        res.writeHead(400).end()
-        return
-      }
-      const delivery = { headers: req.headers, body, payload }
-      received.push(delivery)
-      for (const w of waiting.filter((w) => w.match(delivery))) {
-        waiting.splice(waiting.indexOf(w), 1)
-        w.resolve(delivery)
-      }
-      res.writeHead(204).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
-  const { port } = server.address() as AddressInfo
+  const verified = (d: Received): Delivery | undefined => {
+    try {
+      return { headers: d.headers, body: d.body, payload: verifier.verify(d.body, d.headers) as Delivery['payload'] }
+    } catch { return undefined }
+  }
+  const receiver = await startReceiver(t, { answer: (d) => (verified(d) === undefined ? 400 : 204) })
   return {
-    url: `http://127.0.0.1:${port}/hooks`,
-    delivery: async (match) => await new Promise((resolve) => {
-      const found = received.find(match)
-      if (found !== undefined) resolve(found)
-      else waiting.push({ match, resolve })
-    })
+    url: receiver.url,
+    delivery: async (match) => {
+      const [found] = await receiver.waitFor(1, (d) => { const v = verified(d); return v !== undefined && match(v) }, 30_000)
+      return verified(found as Received) as Delivery
+    }
   }
 }
 
