@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Config } from '../config.js'
 import { appError } from '../errors.js'
-import { signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
+import { policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { safePath } from './safe-path.js'
 import type { Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
@@ -50,8 +50,7 @@ export class LocalStorage implements Storage {
       region: REGION,
       now
     })
-    // The policy's expiration has whole seconds: report exactly that.
-    return { url: this.uploadUrl, fields, expiresAt: new Date(Math.floor((now.getTime() + expiresSeconds * 1000) / 1000) * 1000) }
+    return { url: this.uploadUrl, fields, expiresAt: policyExpiry(now.getTime(), expiresSeconds) }
   }
 
   verify (form: Record<string, string>): VerifiedPolicy {

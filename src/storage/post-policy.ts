@@ -48,6 +48,9 @@ function signingKey (secret: string, shortDate: string, region: string): Buffer 
   return key
 }
 
+/** When a policy signed at `nowMs` for `seconds` expires: its expiration has whole seconds. */
+export const policyExpiry = (nowMs: number, seconds: number) => new Date(Math.floor((nowMs + seconds * 1000) / 1000) * 1000)
+
 export function signPostPolicy (input: PolicyInput): Record<string, string> {
   const { credentials: c, now } = input
   const amzDate = atSecond(now.getTime()).amz

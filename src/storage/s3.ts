@@ -5,7 +5,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCom
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import type { Config } from '../config.js'
 import { appError } from '../errors.js'
-import { signPostPolicy } from './post-policy.js'
+import { policyExpiry, signPostPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { explainS3Error, probeKey, s3SelfCheck } from './s3-self-check.js'
 import type { Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
@@ -82,8 +82,7 @@ export class S3Storage implements Storage {
       // The SDK corrects its clock after a RequestTimeTooSkewed answer; the policy uses the same clock.
       now: new Date(now + this.client.config.systemClockOffset)
     })
-    // The policy's expiration has whole seconds.
-    return { url: this.formUrl, fields, expiresAt: new Date(Math.floor((now + seconds * 1000) / 1000) * 1000) }
+    return { url: this.formUrl, fields, expiresAt: policyExpiry(now, seconds) }
   }
 
   /**
