@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
 import { errorHandler, notFoundHandler } from './plugins/error-handler.js'
 import { serviceAuth } from './plugins/service-auth.js'
-import { OneLinePerRequest } from './logger.js'
+import { LazyRequestLogger, OneLinePerRequest } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import completeRoute from './routes/complete.js'
 import demoRoutes from './routes/demo.js'
@@ -70,7 +70,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     requestTimeout: 300_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
-    logController: new OneLinePerRequest()
+    logController: new OneLinePerRequest(),
+    ...(opts.logger !== undefined && opts.logger !== false ? { childLoggerFactory: (logger, bindings, childOpts) => new LazyRequestLogger(logger, bindings, childOpts) } : {})
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const metrics = createMetrics()
@@ -104,7 +105,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   // Callback hooks: no promise per request on the hot path.
   app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done() })
   app.addHook('onResponse', (req, reply, done) => {
-    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode }, reply.elapsedTime / 1000)
+    metrics.observeRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
   // A POST without a body (completion from a browser) is not an error.

@@ -22,6 +22,9 @@ export interface UploadRecord {
   updatedAt: Date
 }
 
+/** Where a store reports trouble it recovers from (the app's logger). */
+export interface StoreLog { warn: (obj: object, msg: string) => void }
+
 export type NewUpload = Pick<UploadRecord, 'id' | 'ownerId' | 'key' | 'contentType' | 'maxBytes' | 'declaredSize' | 'createdAt' | 'expiresAt'>
 
 export type EventStatus = 'pending' | 'delivered' | 'dead'

@@ -40,6 +40,11 @@ for (const credentials of [STATIC, SESSION]) {
       t.same(policy.conditions[0], ['content-length-range', 1, c.maxBytes])
       t.same(policy.conditions.at(-1), { key: c.key }, 'exact key')
       t.equal(ours['X-Amz-Security-Token'], credentials.sessionToken, 'session token signed in when present')
+
+      // A second ticket in the same second reuses the first one's policy text: still the SDK's bytes.
+      const other = c.key.replace(/[0-9a-f]{32}/, 'a5'.repeat(16))
+      const sdk2 = await frozen(() => createPresignedPost(client, { Bucket: BUCKET, Key: other, Fields: fields, Conditions: conditions as never, Expires: c.expires }))
+      t.strictSame(signPostPolicy({ bucket: BUCKET, key: other, fields, conditions, expiresSeconds: c.expires, credentials, region: REGION, now: NOW }), sdk2.fields, 'the next key, same second')
     })
   }
 }
