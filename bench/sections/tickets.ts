@@ -1,4 +1,4 @@
-// Ticket issuing: POST /v1/uploads in production mode (S3 presigned POST signed locally, the SQLite write
+// Ticket issuing: POST /v1/uploads in production mode, as the image runs it (S3 presigned POST signed locally, the SQLite write
 // included) vs a bare Fastify POST route answering a static body of the real ticket's size, 50 connections,
 // autocannon in its own process. Rounds alternate; the ratio is the median of per-round ratios.
 import { join } from 'node:path'
@@ -52,8 +52,9 @@ export async function ticketsSection (ctx: BenchContext): Promise<Row[]> {
     bare = await startServer('bare JSON route', baseline('bare-json.mjs'), { BENCH_BODY: ticket }, { readyPath: '/ready', logFile: join(ctx.work, 'tickets-bare.log') })
     const targets = { service: { server: service, url: `${service.base}/v1/uploads` }, bare: { server: bare, url: `${bare.base}/v1/uploads` } }
     const load = async (target: 'service' | 'bare', seconds: number) => await cannon(ctx, targets[target].server, targets[target].url, seconds)
-    await load('bare', 2)
-    await load('service', 2)
+    // Warm-up: both JITs, the SQLite file and the WAL reach their steady state before anything counts.
+    await load('bare', 3)
+    await load('service', 3)
     const rounds: Array<{ service: number, bare: number, ratio: number, serviceP99: number, bareP99: number, serviceCpuUs: number, bareCpuUs: number }> = []
     for (let r = 0; r < ctx.rounds; r++) {
       const first = r % 2 === 0 ? 'bare' : 'service'

@@ -1,17 +1,15 @@
 // Development uploads: 5 MiB PNG-looking files, 20 concurrent, through the full form flow (fields checked
 // against the signed policy, file streamed to disk, linked into place) vs a bare @fastify/multipart route
 // streaming to disk. Rounds alternate; the ratio is the median of per-round ratios. Also the service's peak RSS
-// (VmHWM), as the image starts it (`node --max-semi-space-size=2 dist/server.js`) and as plain `node dist/server.js`.
+// (VmHWM), as development starts it (`node --max-semi-space-size=2 dist/server.js`) and as plain `node dist/server.js`.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { baseline, freePort, loader, run, SERVICE_ENTRY, startServer, type Server } from '../processes.js'
+import { baseline, freePort, loader, run, SERVICE_ENTRY, SMALL_YOUNG_GENERATION, startServer, type Server } from '../processes.js'
 import { median, type Row } from '../stats.js'
 import type { BenchContext } from './context.js'
 
 const SIZE = 5 * 1024 * 1024
 const CONCURRENCY = 20
-/** The node flag the image and `npm start` use: the young generation capped at 2 MiB per semi-space. */
-export const SMALL_YOUNG_GENERATION = '--max-semi-space-size=2'
 const MB = 1024 * 1024
 
 export async function uploadsSection (ctx: BenchContext): Promise<Row[]> {
@@ -75,7 +73,7 @@ export async function uploadsSection (ctx: BenchContext): Promise<Row[]> {
       target: '≥ 0.8×',
       met: ratio >= 0.8,
       rounds
-    }, { id: 'devUploadsPeakRss', label: `peak RSS during uploads (as the image runs it: node ${SMALL_YOUNG_GENERATION})`, unit: 'MB', service: rss, baseline: bare.peakRss() / MB, target: '< 150 MB', met: rss < 150 })
+    }, { id: 'devUploadsPeakRss', label: `peak RSS during uploads (as development runs it: node ${SMALL_YOUNG_GENERATION})`, unit: 'MB', service: rss, baseline: bare.peakRss() / MB, target: '< 150 MB', met: rss < 150 })
   } finally {
     await Promise.all([service.stop(), bare.stop()])
   }

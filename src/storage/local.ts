@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Config } from '../config.js'
 import { appError } from '../errors.js'
-import { policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
+import { formConditions, policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { safePath } from './safe-path.js'
 import type { Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
@@ -43,8 +43,7 @@ export class LocalStorage implements Storage {
     const fields = signPostPolicy({
       bucket: BUCKET,
       key: t.key,
-      fields: { 'Content-Type': t.contentType, success_action_status: '201' },
-      conditions: [['content-length-range', 1, t.maxBytes]],
+      ...formConditions(t.contentType, t.maxBytes),
       expiresSeconds,
       credentials: this.credentials,
       region: REGION,

@@ -8,13 +8,14 @@ import { appError } from '../errors.js'
 
 export interface Credentials { accessKeyId: string, secretAccessKey: string, sessionToken?: string }
 
+/** `fields` and `conditions` are read, never changed; callers that pass the same (unchanging) objects again are served faster. */
 export interface PolicyInput {
   bucket: string
   key: string
   /** Exact-match fields the browser must send (Content-Type, acl, success_action_status). */
-  fields: Record<string, string>
+  fields: Readonly<Record<string, string>>
   /** Further conditions (content-length-range). */
-  conditions: unknown[]
+  conditions: readonly unknown[]
   expiresSeconds: number
   credentials: Credentials
   region: string
@@ -72,6 +73,25 @@ class PrefixedHmac {
   }
 }
 
+/**
+ * What every form for a content type and size limit requires (exact Content-Type, a 201 answer, 1 byte up to
+ * the limit): one frozen pair per combination, so signPostPolicy sees the same objects ticket after ticket.
+ */
+const forms = new Map<string, Pick<PolicyInput, 'fields' | 'conditions'>>()
+export function formConditions (contentType: string, maxBytes: number): Pick<PolicyInput, 'fields' | 'conditions'> {
+  const id = `${contentType} ${maxBytes}`
+  let form = forms.get(id)
+  if (form === undefined) {
+    if (forms.size >= 64) forms.clear()
+    form = Object.freeze({
+      fields: Object.freeze({ 'Content-Type': contentType, success_action_status: '201' }),
+      conditions: Object.freeze([Object.freeze(['content-length-range', 1, maxBytes])])
+    })
+    forms.set(id, form)
+  }
+  return form
+}
+
 /** When a policy signed at `nowMs` for `seconds` expires: its expiration has whole seconds. */
 export const policyExpiry = (nowMs: number, seconds: number) => new Date(Math.floor((nowMs + seconds * 1000) / 1000) * 1000)
 
@@ -83,7 +103,21 @@ export const policyExpiry = (nowMs: number, seconds: number) => new Date(Math.fl
 interface Template { id: string, credentials: Credentials, fields: Record<string, string>, b64: string, rest: string, hmac: PrefixedHmac }
 const templates = new Map<string, Template>()
 
+/** The last template used, with the inputs it was found for: callers that pass the same objects skip the lookup. */
+let last: { input: PolicyInput, amz: string, template: Template } | undefined
+
 function template (input: PolicyInput, amz: string): Template {
+  const l = last
+  if (l !== undefined && l.amz === amz && l.input.fields === input.fields && l.input.conditions === input.conditions &&
+    l.input.credentials === input.credentials && l.input.expiresSeconds === input.expiresSeconds && l.input.bucket === input.bucket && l.input.region === input.region) {
+    return l.template
+  }
+  const found = lookUp(input, amz)
+  last = { input, amz, template: found }
+  return found
+}
+
+function lookUp (input: PolicyInput, amz: string): Template {
   const { credentials: c } = input
   const expiration = atSecond(input.now.getTime() + input.expiresSeconds * 1000).iso
   let id = `${amz} ${expiration} ${input.bucket} ${input.region} ${JSON.stringify(input.conditions)}`

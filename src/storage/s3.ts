@@ -5,7 +5,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCom
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import type { Config } from '../config.js'
 import { appError } from '../errors.js'
-import { policyExpiry, signPostPolicy } from './post-policy.js'
+import { formConditions, policyExpiry, signPostPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { explainS3Error, probeKey, s3SelfCheck } from './s3-self-check.js'
 import type { Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
@@ -74,8 +74,7 @@ export class S3Storage implements Storage {
     const fields = signPostPolicy({
       bucket: this.s3.bucket,
       key: this.uploadedKey(t.key),
-      fields: { 'Content-Type': t.contentType, success_action_status: '201' },
-      conditions: [['content-length-range', 1, t.maxBytes]],
+      ...formConditions(t.contentType, t.maxBytes),
       expiresSeconds: seconds,
       credentials,
       region: this.s3.region,

@@ -1,7 +1,8 @@
 // The store factory: PostgreSQL when DATABASE_URL is set (several replicas), else the embedded SQLite file.
 import type { Config } from '../config.js'
+import type { StoreLog } from './postgres.js'
 import { openSqliteStore } from './sqlite.js'
-import type { Store, StoreLog } from './store.js'
+import type { Store } from './store.js'
 
 export async function createStore (config: Config, log?: StoreLog): Promise<Store> {
   if (config.database.url !== undefined) {
@@ -9,5 +10,5 @@ export async function createStore (config: Config, log?: StoreLog): Promise<Stor
     const { openPostgresStore } = await import('./postgres.js')
     return await openPostgresStore(config.database, log)
   }
-  return openSqliteStore(config.database.dataDir, log)
+  return openSqliteStore(config.database.dataDir)
 }

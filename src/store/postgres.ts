@@ -10,7 +10,7 @@ import pg from 'pg'
 import { TickBatch, type Pending } from './tick-batch.js'
 import type { Config } from '../config.js'
 import { postgresMigrations } from './migrations/postgres.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus, StoreLog } from './store.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus } from './store.js'
 
 interface UploadRow {
   id: string
@@ -71,6 +71,7 @@ const toEvent = (r: EventRow): OutboxEvent => ({
 })
 
 /** Where pool errors (a connection dropped while idle) are reported; they never crash the process. */
+export interface StoreLog { warn: (obj: object, msg: string) => void }
 
 const PING_TIMEOUT_MS = 2000
 const IDLE_TIMEOUT_MS = 30_000

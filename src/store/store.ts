@@ -22,9 +22,6 @@ export interface UploadRecord {
   updatedAt: Date
 }
 
-/** Where a store reports trouble it recovers from (the app's logger). */
-export interface StoreLog { warn: (obj: object, msg: string) => void }
-
 export type NewUpload = Pick<UploadRecord, 'id' | 'ownerId' | 'key' | 'contentType' | 'maxBytes' | 'declaredSize' | 'createdAt' | 'expiresAt'>
 
 export type EventStatus = 'pending' | 'delivered' | 'dead'
