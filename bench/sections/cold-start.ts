@@ -1,7 +1,8 @@
 // Cold start: from spawning `node` to GET /ready answering 200, for the service (development mode, defaults,
-// a fresh data folder each time) vs a bare Fastify app with a /ready route. Runs alternate; medians compared.
+// a fresh data folder each time; plain `node` as the image starts it: development's young-generation cap adds
+// about 300 ms, docs/performance.md) vs a bare Fastify app with a /ready route. Runs alternate; medians compared.
 import { join } from 'node:path'
-import { baseline, SERVICE_ENTRY, SMALL_YOUNG_GENERATION, startServer } from '../processes.js'
+import { baseline, SERVICE_ENTRY, startServer } from '../processes.js'
 import { median, type Row } from '../stats.js'
 import type { BenchContext } from './context.js'
 
@@ -12,7 +13,7 @@ export async function coldStartSection (ctx: BenchContext): Promise<Row[]> {
   const bare: number[] = []
   for (let i = 0; i < RUNS; i++) {
     const dir = join(ctx.work, 'cold', String(i))
-    const s = await startServer('service (development)', SERVICE_ENTRY, { ENVIRONMENT: 'development', DATA_DIR: join(dir, 'data'), UPLOADS_DIR: join(dir, 'uploads') }, { readyPath: '/ready', logFile: join(ctx.work, 'cold-service.log'), nodeArgs: [SMALL_YOUNG_GENERATION] })
+    const s = await startServer('service (development)', SERVICE_ENTRY, { ENVIRONMENT: 'development', DATA_DIR: join(dir, 'data'), UPLOADS_DIR: join(dir, 'uploads') }, { readyPath: '/ready', logFile: join(ctx.work, 'cold-service.log') })
     await s.stop()
     const b = await startServer('bare Fastify', baseline('bare-ready.mjs'), {}, { readyPath: '/ready', logFile: join(ctx.work, 'cold-bare.log') })
     await b.stop()
