@@ -21,3 +21,27 @@ t.test('request logs carry ids and redact tokens and upload ids', async (t) => {
   t.notMatch(text, app.config.upload.signingSecret, 'no signing secret')
   t.match(text, /upl_.{4}…/, 'upload ids are masked')
 })
+
+t.test('lines written through a request\'s own logger carry its id, redaction and route level', async (t) => {
+  const lines: string[] = []
+  const stream = new Writable({ write (chunk, _enc, done) { lines.push(String(chunk)); done() } })
+  const app = await build(t, {}, { logger: { ...(loggerOptions('info') as object), stream } as never })
+  // The request logger is made on first use (LazyRequestLogger): what it writes must be what pino's child wrote.
+  const enabled = (log: unknown, level: string) => (log as { isLevelEnabled: (l: string) => boolean }).isLevelEnabled(level)
+  app.get('/test/log', async (req) => {
+    req.log.info({ headers: { authorization: `Bearer ${TOKEN}` } }, 'from the route')
+    return { debug: enabled(req.log, 'debug'), level: req.log.level }
+  })
+  app.get('/test/quiet', { logLevel: 'warn' }, async (req) => {
+    req.log.info('not written at warn')
+    return { info: enabled(req.log, 'info'), level: req.log.level }
+  })
+  const res = await app.inject({ method: 'GET', url: '/test/log', headers: { 'x-request-id': 'req-lazy-1' } })
+  t.same(res.json(), { debug: false, level: 'info' })
+  const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'from the route')
+  t.equal(line?.reqId, 'req-lazy-1', 'the binding is there')
+  t.same((line?.headers as Record<string, string>).authorization, '[redacted]', 'the parent\'s redaction applies')
+  const quiet = await app.inject({ method: 'GET', url: '/test/quiet' })
+  t.same(quiet.json(), { info: false, level: 'warn' }, 'a route level is honoured')
+  t.notMatch(lines.join(''), 'not written at warn')
+})

@@ -10,7 +10,7 @@ import pg from 'pg'
 import { TickBatch, type Pending } from './tick-batch.js'
 import type { Config } from '../config.js'
 import { postgresMigrations } from './migrations/postgres.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus } from './store.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, Store, UploadRecord, UploadStatus } from './store.js'
 
 interface UploadRow {
   id: string
@@ -178,9 +178,10 @@ export class PostgresStore implements Store {
     return rows[0] === undefined ? undefined : toUpload(rows[0])
   }
 
-  async listExpiredPending (before: Date, limit: number) {
+  async listExpiredPending (before: Date, limit: number, after?: PageCursor) {
     const { rows } = await this.pool.query<UploadRow>(
-      'SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < $1 ORDER BY expires_at LIMIT $2', [before, limit])
+      'SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < $1 AND (expires_at, id) > ($3, $4) ORDER BY expires_at, id LIMIT $2',
+      [before, limit, after?.expiresAt ?? '-infinity', after?.id ?? ''])
     return rows.map(toUpload)
   }
 
@@ -192,10 +193,10 @@ export class PostgresStore implements Store {
     return rows.map(toUpload)
   }
 
-  async listLeftovers (before: Date, limit: number) {
+  async listLeftovers (before: Date, limit: number, after?: PageCursor) {
     const { rows } = await this.pool.query<UploadRow>(
-      'SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < $1 ORDER BY expires_at LIMIT $2',
-      [before, limit])
+      'SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < $1 AND (expires_at, id) > ($3, $4) ORDER BY expires_at, id LIMIT $2',
+      [before, limit, after?.expiresAt ?? '-infinity', after?.id ?? ''])
     return rows.map(toUpload)
   }
 

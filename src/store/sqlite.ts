@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { sqliteMigrations } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, Store, UploadRecord, UploadStatus } from './store.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, Store, UploadRecord, UploadStatus } from './store.js'
 
 interface UploadRow {
   id: string,
@@ -36,6 +36,9 @@ interface EventRow {
   delivered_at: number | null
 }
 
+// No cursor: from before the first record ('' sorts before every id).
+const page = (before: Date, limit: number, after?: PageCursor) =>
+  ({ before: before.getTime(), limit, at: after?.expiresAt.getTime() ?? Number.MIN_SAFE_INTEGER, id: after?.id ?? '' })
 const date = (ms: number | null) => (ms === null ? null : new Date(ms))
 const toUpload = (r: UploadRow): UploadRecord => ({
   id: r.id,
@@ -94,10 +97,11 @@ export class SqliteStore implements Store {
       confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
       insertEvent: db.prepare(`INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at)
         VALUES (@id, @uploadId, @type, @payload, 'pending', 0, @createdAt, @createdAt)`),
-      expiredPending: db.prepare<[number, number], UploadRow>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < ? ORDER BY expires_at LIMIT ?'),
+      // Pages in (expires_at, id) order after a cursor: records a pass could not settle do not hide the ones after.
+      expiredPending: db.prepare<{ before: number, at: number, id: string, limit: number }, UploadRow>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       // Strictly older: (confirmed_at, id) orders two confirmations of the same millisecond one way only.
       replaceable: db.prepare<{ owner: string, id: string, at: number }, UploadRow>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (confirmed_at < @at OR (confirmed_at = @at AND id < @id)) ORDER BY confirmed_at, id'),
-      leftovers: db.prepare<[number, number], UploadRow>('SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < ? ORDER BY expires_at LIMIT ?'),
+      leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, UploadRow>('SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
       lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
       delivered: db.prepare('UPDATE outbox SET status = \'delivered\', delivered_at = ?, lease_until = NULL, attempts = attempts + 1 WHERE id = ?'),
@@ -160,16 +164,16 @@ export class SqliteStore implements Store {
     return changes === 1 ? await this.getUpload(id) : undefined
   }
 
-  async listExpiredPending (before: Date, limit: number) {
-    return this.stmt.expiredPending.all(before.getTime(), limit).map(toUpload)
+  async listExpiredPending (before: Date, limit: number, after?: PageCursor) {
+    return this.stmt.expiredPending.all(page(before, limit, after)).map(toUpload)
   }
 
   async listReplaceable (ownerId: string, newer: UploadRecord) {
     return this.stmt.replaceable.all({ owner: ownerId, id: newer.id, at: (newer.confirmedAt ?? newer.updatedAt).getTime() }).map(toUpload)
   }
 
-  async listLeftovers (before: Date, limit: number) {
-    return this.stmt.leftovers.all(before.getTime(), limit).map(toUpload)
+  async listLeftovers (before: Date, limit: number, after?: PageCursor) {
+    return this.stmt.leftovers.all(page(before, limit, after)).map(toUpload)
   }
 
   async claimEvents (now: Date, limit: number, leaseMs: number) {

@@ -24,6 +24,9 @@ export interface UploadRecord {
 
 export type NewUpload = Pick<UploadRecord, 'id' | 'ownerId' | 'key' | 'contentType' | 'maxBytes' | 'declaredSize' | 'createdAt' | 'expiresAt'>
 
+/** Where the previous page of a listing in (expiresAt, id) order ended: the next page starts strictly after it. */
+export type PageCursor = Pick<UploadRecord, 'expiresAt' | 'id'>
+
 export type EventStatus = 'pending' | 'delivered' | 'dead'
 
 export interface OutboxEvent {
@@ -60,8 +63,8 @@ export interface Store {
   confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined>
   /** Moves an upload to `to` only from one of `from`; returns the record after the change, or undefined if none. */
   transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date): Promise<UploadRecord | undefined>
-  /** Pending uploads whose ticket expired before `before`, oldest first. */
-  listExpiredPending (before: Date, limit: number): Promise<UploadRecord[]>
+  /** Pending uploads whose ticket expired before `before`, oldest first (by expiresAt, then id), after `after`. */
+  listExpiredPending (before: Date, limit: number, after?: PageCursor): Promise<UploadRecord[]>
   /** The owner's confirmed uploads strictly older than `newer` by (confirmedAt, id): the ones it replaces. */
   listReplaceable (ownerId: string, newer: UploadRecord): Promise<UploadRecord[]>
   /**
@@ -69,7 +72,7 @@ export interface Store {
    * could be posted afterwards) and whose ticket expired before `before`. The sweeper deletes what was posted, then
    * touches them (transition to the same status) so that `updatedAt` ≥ `expiresAt` and they are listed no more.
    */
-  listLeftovers (before: Date, limit: number): Promise<UploadRecord[]>
+  listLeftovers (before: Date, limit: number, after?: PageCursor): Promise<UploadRecord[]>
 
   /** Takes up to `limit` due events (pending, nextAttemptAt ≤ now, lease free or lapsed) and leases them. */
   claimEvents (now: Date, limit: number, leaseMs: number): Promise<OutboxEvent[]>

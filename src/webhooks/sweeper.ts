@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
 import type { Storage } from '../storage/storage.js'
-import type { Store, UploadRecord } from '../store/store.js'
+import type { PageCursor, Store, UploadRecord } from '../store/store.js'
 import type { UploadService } from '../uploads/service.js'
 
 const BATCH = 100
@@ -45,9 +45,9 @@ export class Sweeper {
   async sweep (now = new Date()): Promise<SweepResult> {
     const result: SweepResult = { confirmed: 0, expired: 0, rejected: 0, cleaned: 0 }
     const settled = new Date(now.getTime() - this.config.upload.graceSeconds * 1000)
-    await this.drain(() => this.store.listExpiredPending(settled, BATCH), async (record) => { result[await this.settle(record, now)]++ })
+    await this.drain((after) => this.store.listExpiredPending(settled, BATCH, after), async (record) => { result[await this.settle(record, now)]++ })
     // `settled`, like pending uploads: a post that began before the expiry may land during the grace period.
-    await this.drain(() => this.store.listLeftovers(settled, BATCH), async (record) => {
+    await this.drain((after) => this.store.listLeftovers(settled, BATCH, after), async (record) => {
       const uploaded = this.storage.uploadedKey(record.key)
       // A confirmed image stays; a form posted after its confirmation only reached the staging key (S3; a local key
       // is written once). Otherwise the image, if a late completion published one, goes too.
@@ -60,20 +60,23 @@ export class Sweeper {
     return result
   }
 
-  /** Handles batches until none is left; a record that fails is logged and skipped for the rest of this pass. */
-  private async drain (list: () => Promise<UploadRecord[]>, handle: (record: UploadRecord) => Promise<void>): Promise<void> {
-    const seen = new Set<string>()
+  /**
+   * Handles pages until none is left. Each page starts after the last record of the one before, so a record that
+   * fails (logged, retried at the next pass) never hides the ones after it.
+   */
+  private async drain (list: (after?: PageCursor) => Promise<UploadRecord[]>, handle: (record: UploadRecord) => Promise<void>): Promise<void> {
+    let after: PageCursor | undefined
     while (!this.halted) {
-      const batch = (await list()).filter((r) => !seen.has(r.id))
+      const batch = await list(after)
       if (batch.length === 0) return
       for (const record of batch) {
         if (this.halted) return
-        seen.add(record.id)
         try {
           await handle(record)
         } catch (err) {
           this.log.warn({ err, key: record.key }, 'sweeping an upload failed; retrying at the next interval')
         }
+        after = record
       }
     }
   }

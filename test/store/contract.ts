@@ -185,6 +185,14 @@ export function storeContract (t: Test, setup: StoreSetup): void {
     t.same(ids(await store.listExpiredPending(at(5000), 10)), [b.id, c.id, a.id], 'strictly before, pending only')
     t.same(ids(await store.listExpiredPending(at(5000), 2)), [b.id, c.id], 'limit')
     t.same(await store.listExpiredPending(at(0), 10), [])
+    t.same(ids(await store.listExpiredPending(at(5000), 10, { expiresAt: b.expiresAt, id: b.id })), [c.id, a.id], 'the page after a cursor')
+    // Ties on expiresAt are ordered by id, so a page boundary inside a tie loses nothing.
+    const tied = [newUpload({ expiresAt: at(4000) }), newUpload({ expiresAt: at(4000) }), newUpload({ expiresAt: at(4000) })]
+    for (const u of tied) await store.createUpload(u)
+    const first = await store.listExpiredPending(at(5000), 4)
+    t.same(ids(first).slice(0, 3), [b.id, c.id, a.id])
+    const rest = ids(await store.listExpiredPending(at(5000), 10, first.at(-1)))
+    t.same([...ids(first).slice(3), ...rest].sort(), tied.map((u) => u.id).sort(), 'every tied record once, across the boundary')
   })
 
   t.test('listReplaceable: the owner\'s other confirmed uploads confirmed no later than the newer one', async (t) => {
@@ -236,6 +244,7 @@ export function storeContract (t: Test, setup: StoreSetup): void {
     await store.confirmUpload(confirmedLate.id, 1, at(800), eventFor(at(800)))
     t.same(ids(await store.listLeftovers(at(5000), 10)), [confirmed.id, deleted.id, rejected.id, replaced.id], 'oldest ticket first')
     t.same(ids(await store.listLeftovers(at(5000), 1)), [confirmed.id], 'limit')
+    t.same(ids(await store.listLeftovers(at(5000), 10, confirmed)), [deleted.id, rejected.id, replaced.id], 'the page after a cursor')
     t.same(ids(await store.listLeftovers(at(1200), 10)), [confirmed.id, deleted.id], 'only tickets expired before `before`')
     await store.transition(deleted.id, ['deleted'], 'deleted', at(5000))
     await store.transition(confirmed.id, ['confirmed'], 'confirmed', at(5000))

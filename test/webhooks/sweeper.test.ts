@@ -2,6 +2,7 @@
 // expires a ticket never used, rejects bad bytes, and deletes what was posted after a rejection.
 import { Webhook } from 'standardwebhooks'
 import t from 'tap'
+import { Sweeper } from '../../src/webhooks/sweeper.js'
 import { listen } from '../helpers/build.js'
 import { postForm } from '../helpers/form.js'
 import { html, png } from '../helpers/images.js'
@@ -51,4 +52,25 @@ t.test('the sweeper runs every SWEEP_INTERVAL_SECONDS', async (t) => {
   const unused = await createTicket(base, 'owner-interval')
   await eventually(async () => (await uploadStatus(base, unused.uploadId)) === 'expired' || undefined, { what: 'the ticket to be expired by the sweeper' })
   t.pass('expired without a completion call')
+})
+
+t.test('uploads the sweeper cannot settle do not hide the ones after them', async (t) => {
+  const { app } = await listen(t, { UPLOAD_GRACE_SECONDS: '0' })
+  const created = []
+  for (let i = 0; i < 130; i++) created.push(await app.uploads.create({ ownerId: `owner-${i}`, contentType: 'image/png' }))
+  // Fault injection: checking the first 120 (more than a page) fails, as during a storage outage.
+  const failing = new Set(created.slice(0, 120).map((c) => c.uploadId))
+  const uploads = {
+    verify: async (record: Parameters<typeof app.uploads.verify>[0]) => {
+      if (failing.has(record.id)) throw new Error('storage unavailable')
+      return await app.uploads.verify(record)
+    },
+    confirm: app.uploads.confirm.bind(app.uploads)
+  }
+  const sweeper = new Sweeper(app.config, app.store, app.storage, uploads, app.metrics, app.log)
+  const later = new Date(Date.parse(created[0]?.expiresAt ?? '') + 60_000)
+  t.match(await sweeper.sweep(later), { expired: 10 }, 'the ten after the failing ones expire in the same pass')
+  t.equal((await app.store.getUpload(created[0]?.uploadId ?? ''))?.status, 'pending', 'the failing ones wait for the next pass')
+  failing.clear()
+  t.match(await sweeper.sweep(later), { expired: 120 }, 'and settle once the fault is gone')
 })
