@@ -176,22 +176,33 @@ export class SqliteStore implements Store {
     return this.stmt.leftovers.all(page(before, limit, after)).map(toUpload)
   }
 
+  /**
+   * Runs `fn` without waiting for the disk at commit (synchronous = NORMAL, for this connection, until it returns).
+   * Only for writes whose loss on power failure at-least-once delivery absorbs: a lost lease lapses, a lost delivered
+   * or failed mark means one more attempt. A later durable commit syncs them too (the WAL is written in order).
+   */
+  private relaxed<T> (fn: () => T): T {
+    // (Not a prepared statement: SQLite applies this pragma when it compiles it.)
+    this.db.pragma('synchronous = NORMAL')
+    try { return fn() } finally { this.db.pragma('synchronous = FULL') }
+  }
+
   async claimEvents (now: Date, limit: number, leaseMs: number) {
-    return this.db.transaction(() => {
+    return this.relaxed(() => this.db.transaction(() => {
       const rows = this.stmt.due.all(now.getTime(), now.getTime(), limit)
       const until = now.getTime() + leaseMs
       for (const r of rows) { this.stmt.lease.run(until, r.id); r.lease_until = until }
       return rows.map(toEvent)
-    }).immediate()
+    }).immediate())
   }
 
-  async markDelivered (id: string, at: Date) { this.stmt.delivered.run(at.getTime(), id) }
+  async markDelivered (id: string, at: Date) { this.relaxed(() => this.stmt.delivered.run(at.getTime(), id)) }
 
   async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
-    this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id)
+    this.relaxed(() => this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id))
   }
 
-  async releaseEvent (id: string) { this.stmt.release.run(id) }
+  async releaseEvent (id: string) { this.relaxed(() => this.stmt.release.run(id)) }
 
   async getEvent (id: string) {
     const row = this.stmt.getEvent.get(id)
