@@ -37,5 +37,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node's default young generation: in production uploads go straight to S3 and tickets are the hot path, which a
 # small young generation slows by a fifth. Development, which streams uploads through the service, caps it with
-# NODE_OPTIONS=--max-semi-space-size=2 (docker-compose.yml, `npm start`): docs/performance.md.
+# --max-semi-space-size=2 (`npm start`; docker-compose.yml's NODE_OPTIONS): docs/performance.md.
 CMD ["node", "dist/server.js"]

@@ -83,7 +83,7 @@ export class OneLinePerRequest extends LogController {
 type ChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFactory']>
 type Bindings = Parameters<ChildLoggerFactory>[1]
 type ChildLoggerOptions = Parameters<ChildLoggerFactory>[2]
-type Pino = FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
+type Pino = FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean, levels?: { values: Record<string, number> } }
 type Args = Parameters<FastifyBaseLogger['info']>
 
 /**
@@ -101,7 +101,11 @@ export class LazyRequestLogger implements FastifyBaseLogger {
   get level (): string { return this.made?.level ?? this.opts.level ?? this.parent.level }
   set level (level: string) { this.log.level = level }
   isLevelEnabled (level: string): boolean {
-    return (this.made === undefined && this.opts.level === undefined ? this.parent : this.log).isLevelEnabled?.(level) ?? true
+    if (this.made !== undefined) return this.made.isLevelEnabled?.(level) ?? true
+    // A route's own level (health checks log at warn) is compared without making the child.
+    const values = this.parent.levels?.values
+    if (this.opts.level !== undefined && values !== undefined) return (values[level] ?? 0) >= (values[this.opts.level] ?? 0)
+    return (this.opts.level === undefined ? this.parent : this.log).isLevelEnabled?.(level) ?? true
   }
 
   fatal (...args: Args): void { this.log.fatal(...args) }

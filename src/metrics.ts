@@ -4,28 +4,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics () {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const requests = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request latency by route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry]
-  })
-  // One labelled child per method, route and status, kept: prom-client hashes the labels on every observe()
-  // otherwise. Bounded: routes are the registered patterns (or 'unmatched'), statuses a few dozen codes.
-  const requestTimers = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>()
   return {
     registry,
-    requests,
-    observeRequest (method: string, route: string, status: number, seconds: number) {
-      const id = `${method} ${status} ${route}`
-      let timer = requestTimers.get(id)
-      if (timer === undefined) {
-        timer = requests.labels(method, route, String(status))
-        requestTimers.set(id, timer)
-      }
-      timer.observe(seconds)
-    },
+    requests: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry]
+    }),
     uploads: new Counter({
       name: 'image_uploads_total',
       help: 'Upload lifecycle outcomes (ticket, stored, refused, confirmed, rejected, expired, replaced, deleted)',

@@ -120,8 +120,7 @@ function template (input: PolicyInput, amz: string): Template {
 function lookUp (input: PolicyInput, amz: string): Template {
   const { credentials: c } = input
   const expiration = atSecond(input.now.getTime() + input.expiresSeconds * 1000).iso
-  let id = `${amz} ${expiration} ${input.bucket} ${input.region} ${JSON.stringify(input.conditions)}`
-  for (const k in input.fields) id += ` ${k}=${input.fields[k]}`
+  const id = `${amz} ${expiration} ${input.bucket} ${input.region} ${JSON.stringify(input.conditions)} ${JSON.stringify(input.fields)}`
   const found = templates.get(id)
   if (found !== undefined && found.credentials === c) return found
   if (templates.size >= 16) templates.clear()
@@ -150,6 +149,8 @@ function lookUp (input: PolicyInput, amz: string): Template {
 }
 
 export function signPostPolicy (input: PolicyInput): Record<string, string> {
+  // Whole seconds: a template is shared by the tickets of one second (its expiration included).
+  if (!Number.isInteger(input.expiresSeconds)) throw new TypeError(`expiresSeconds must be an integer, not ${input.expiresSeconds}`)
   const t = template(input, atSecond(input.now.getTime()).amz)
   const fields = Object.assign({}, t.fields)
   const tail = Buffer.from(`${t.rest}{"key":${JSON.stringify(input.key)}}]}`).toString('base64')

@@ -47,17 +47,13 @@ export interface ConfirmedEventBody {
 export class UploadService {
   /** Called after a confirmation commits, so the dispatcher delivers without waiting for its next poll. */
   onConfirmed: () => void = () => {}
-  /** Counted on every ticket: the labelled child is kept (prom-client hashes labels on each inc() otherwise). */
-  private readonly ticketsIssued
 
   constructor (
     private readonly config: Config,
     private readonly storage: Storage,
     private readonly store: Store,
     private readonly metrics: Metrics
-  ) {
-    this.ticketsIssued = metrics.uploads.labels('ticket')
-  }
+  ) {}
 
   async create (input: CreateUploadInput): Promise<UploadTicketView> {
     const { maxBytes, allowedContentTypes, ttlSeconds } = this.config.upload
@@ -77,7 +73,7 @@ export class UploadService {
     await this.store.createUpload({
       id, ownerId: input.ownerId, key, contentType, maxBytes, declaredSize: input.contentLength ?? null, createdAt: now, expiresAt: target.expiresAt
     })
-    this.ticketsIssued.inc()
+    this.metrics.uploads.inc({ outcome: 'ticket' })
     return {
       uploadId: id,
       key,
