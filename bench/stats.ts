@@ -22,3 +22,22 @@ export interface Row {
   /** Per-round figures, for results.json. */
   rounds?: unknown[]
 }
+
+/**
+ * The row of a section measured in alternating rounds: medians of the service's and the baseline's figures, and
+ * the median of the per-round ratios checked against `minRatio`.
+ */
+export function ratioRow (id: string, label: string, unit: string, minRatio: number, rounds: Array<{ service: number, bare: number, ratio: number }>, extra: unknown[] = rounds): Row {
+  const ratio = median(rounds.map((x) => x.ratio))
+  return {
+    id,
+    label,
+    unit,
+    service: median(rounds.map((x) => x.service)),
+    baseline: median(rounds.map((x) => x.bare)),
+    ratio,
+    target: `≥ ${minRatio}×`,
+    met: ratio >= minRatio,
+    rounds: extra
+  }
+}

@@ -3,7 +3,7 @@
 // autocannon in its own process. Rounds alternate; the ratio is the median of per-round ratios.
 import { join } from 'node:path'
 import { baseline, freePort, ROOT, run, SERVICE_ENTRY, startServer, type Server } from '../processes.js'
-import { median, type Row } from '../stats.js'
+import { median, ratioRow, type Row } from '../stats.js'
 import type { BenchContext } from './context.js'
 
 const CONNECTIONS = 50
@@ -64,19 +64,11 @@ export async function ticketsSection (ctx: BenchContext): Promise<Row[]> {
       rounds.push({ service: s.rps, bare: m.rps, ratio: s.rps / m.rps, serviceP99: s.p99, bareP99: m.p99, serviceCpuUs: s.cpuUs, bareCpuUs: m.cpuUs })
       ctx.progress(`tickets round ${r + 1}: service ${s.rps.toFixed(0)} req/s (${s.cpuUs.toFixed(0)} µs CPU each), bare ${m.rps.toFixed(0)} req/s (${m.cpuUs.toFixed(0)} µs) (ticket ${ticketBytes} B)`)
     }
-    const ratio = median(rounds.map((x) => x.ratio))
     const cpu = { label: 'CPU per request, all threads (lower is better)', unit: 'µs', service: median(rounds.map((x) => x.serviceCpuUs)), baseline: median(rounds.map((x) => x.bareCpuUs)) }
-    return [{
-      id: 'tickets',
-      label: `POST /v1/uploads, production (${CONNECTIONS} connections)`,
-      unit: 'req/s',
-      service: median(rounds.map((x) => x.service)),
-      baseline: median(rounds.map((x) => x.bare)),
-      ratio,
-      target: '≥ 0.5×',
-      met: ratio >= 0.5,
-      rounds: rounds.map((x) => ({ ...x, ticketBytes }))
-    }, { id: 'ticketCpu', ...cpu }]
+    return [
+      ratioRow('tickets', `POST /v1/uploads, production (${CONNECTIONS} connections)`, 'req/s', 0.5, rounds, rounds.map((x) => ({ ...x, ticketBytes }))),
+      { id: 'ticketCpu', ...cpu }
+    ]
   } finally {
     await Promise.all([service.stop(), bare?.stop()])
   }

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { baseline, freePort, loader, run, SERVICE_ENTRY, SMALL_YOUNG_GENERATION, startServer, type Server } from '../processes.js'
-import { median, type Row } from '../stats.js'
+import { ratioRow, type Row } from '../stats.js'
 import type { BenchContext } from './context.js'
 
 const SIZE = 5 * 1024 * 1024
@@ -61,19 +61,8 @@ export async function uploadsSection (ctx: BenchContext): Promise<Row[]> {
       rounds.push({ service: s, bare: m, ratio: s / m })
       ctx.progress(`uploads round ${r + 1}: service ${s.toFixed(0)} MB/s, bare ${m.toFixed(0)} MB/s`)
     }
-    const ratio = median(rounds.map((x) => x.ratio))
     const rss = service.peakRss() / MB
-    rows.push({
-      id: 'devUploads',
-      label: `development uploads (5 MiB, ${CONCURRENCY} concurrent)`,
-      unit: 'MB/s',
-      service: median(rounds.map((x) => x.service)),
-      baseline: median(rounds.map((x) => x.bare)),
-      ratio,
-      target: '≥ 0.8×',
-      met: ratio >= 0.8,
-      rounds
-    }, { id: 'devUploadsPeakRss', label: `peak RSS during uploads (as development runs it: node ${SMALL_YOUNG_GENERATION})`, unit: 'MB', service: rss, baseline: bare.peakRss() / MB, target: '< 150 MB', met: rss < 150 })
+    rows.push(ratioRow('devUploads', `development uploads (5 MiB, ${CONCURRENCY} concurrent)`, 'MB/s', 0.8, rounds), { id: 'devUploadsPeakRss', label: `peak RSS during uploads (as development runs it: node ${SMALL_YOUNG_GENERATION})`, unit: 'MB', service: rss, baseline: bare.peakRss() / MB, target: '< 150 MB', met: rss < 150 })
   } finally {
     await Promise.all([service.stop(), bare.stop()])
   }
