@@ -1,11 +1,13 @@
 // The embedded store: one SQLite file under DATA_DIR (better-sqlite3, synchronous and fast).
-// Ticket inserts are group-committed: the inserts queued within one turn of the event loop share one
-// transaction (one fsync), and each caller's promise resolves only after that commit.
+// Commits do not wait for the disk inside SQLite: a write that must survive power loss awaits `durable()`, a flush
+// of the WAL on the thread pool that every commit of the meantime shares (wal-sync.ts). Ticket inserts are
+// group-committed: the inserts queued within one turn of the event loop share one transaction.
 import Database from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { sqliteMigrations } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
+import { WalSync, type SyncFn } from './wal-sync.js'
 import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, Store, UploadRecord, UploadStatus } from './store.js'
 
 interface UploadRow {
@@ -68,9 +70,10 @@ const toEvent = (r: EventRow): OutboxEvent => ({
   deliveredAt: date(r.delivered_at)
 })
 
-export function openSqliteStore (dataDir: string, file = 'image-service.sqlite'): SqliteStore {
+/** `sync`: the WAL flush, replaced by tests to hold or fail it. */
+export function openSqliteStore (dataDir: string, opts: { file?: string, sync?: SyncFn } = {}): SqliteStore {
   mkdirSync(dataDir, { recursive: true })
-  return new SqliteStore(new Database(join(dataDir, file)))
+  return new SqliteStore(new Database(join(dataDir, opts.file ?? 'image-service.sqlite')), opts.sync)
 }
 
 export class SqliteStore implements Store {
@@ -78,17 +81,23 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database
   private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) })
   private readonly stmt
+  private readonly walFd: number
+  private readonly wal: WalSync
 
-  constructor (db: Database.Database) {
+  constructor (db: Database.Database, sync?: SyncFn) {
     this.db = db
     db.pragma('journal_mode = WAL')
-    // FULL: a committed ticket survives power loss, not only a crash; group commit pays for the fsync.
     db.pragma('synchronous = FULL')
     // Checkpoint every ~40 MB of WAL instead of ~4 MB: a page rewritten by many commits is copied back once.
     db.pragma('wal_autocheckpoint = 10000')
     db.pragma('busy_timeout = 5000')
     db.pragma('foreign_keys = ON')
     migrate(db)
+    // From here on COMMIT only writes the WAL; durable() flushes it (checkpoints still sync as SQLite does them).
+    // The WAL file exists from the migrations' first write and is removed only when the last connection closes.
+    db.pragma('synchronous = NORMAL')
+    this.walFd = openSync(`${db.name}-wal`, 'r')
+    this.wal = new WalSync(this.walFd, sync)
     this.stmt = {
       // Positional parameters: binding by name looks each one up in an object built per row.
       insertUpload: db.prepare<[string, string, string, string, number, number | null, number, number, number]>(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
@@ -118,23 +127,32 @@ export class SqliteStore implements Store {
     return this.inserts.add(upload)
   }
 
+  /** Commits a turn's tickets in one transaction; they resolve once the WAL flush after the commit is done. */
   private insertBatch (batch: Array<Pending<NewUpload>>): void {
+    const failed = this.wal.failed
+    if (failed !== undefined) {
+      for (const p of batch) p.reject(failed)
+      return
+    }
     const insert = (u: NewUpload) => {
       const at = u.createdAt.getTime()
       this.stmt.insertUpload.run(u.id, u.ownerId, u.key, u.contentType, u.maxBytes, u.declaredSize, at, u.expiresAt.getTime(), at)
     }
+    let committed = batch
     try {
       this.db.transaction(() => { for (const { item } of batch) insert(item) })()
-      for (const p of batch) p.resolve()
     } catch {
       // One bad row must not fail the others: retry each on its own.
+      committed = []
       for (const p of batch) {
         try {
           insert(p.item)
-          p.resolve()
+          committed.push(p)
         } catch (err) { p.reject(err) }
       }
     }
+    if (committed.length === 0) return
+    this.wal.durable().then(() => { for (const p of committed) p.resolve() }, (err: unknown) => { for (const p of committed) p.reject(err) })
   }
 
   async getUpload (id: string) {
@@ -143,7 +161,7 @@ export class SqliteStore implements Store {
   }
 
   async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined> {
-    return this.db.transaction((): ConfirmResult | undefined => {
+    const result = this.db.transaction((): ConfirmResult | undefined => {
       const at = confirmedAt.getTime()
       const changed = this.stmt.confirm.run(size, at, at, id).changes === 1
       const row = this.stmt.getUpload.get(id)
@@ -155,13 +173,18 @@ export class SqliteStore implements Store {
       }
       return { record, changed }
     }).immediate()
+    // Also when nothing changed: the confirmation read may be one another caller committed a moment ago.
+    await this.wal.durable()
+    return result
   }
 
   async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
     const marks = from.map(() => '?').join(',')
     const changes = this.db.prepare(`UPDATE uploads SET status = ?, updated_at = ? WHERE id = ? AND status IN (${marks})`)
       .run(to, at.getTime(), id, ...from).changes
-    return changes === 1 ? await this.getUpload(id) : undefined
+    if (changes !== 1) return undefined
+    await this.wal.durable()
+    return await this.getUpload(id)
   }
 
   async listExpiredPending (before: Date, limit: number, after?: PageCursor) {
@@ -176,33 +199,25 @@ export class SqliteStore implements Store {
     return this.stmt.leftovers.all(page(before, limit, after)).map(toUpload)
   }
 
-  /**
-   * Runs `fn` without waiting for the disk at commit (synchronous = NORMAL, for this connection, until it returns).
-   * Only for writes whose loss on power failure at-least-once delivery absorbs: a lost lease lapses, a lost delivered
-   * or failed mark means one more attempt. A later durable commit syncs them too (the WAL is written in order).
-   */
-  private relaxed<T> (fn: () => T): T {
-    // (Not a prepared statement: SQLite applies this pragma when it compiles it.)
-    this.db.pragma('synchronous = NORMAL')
-    try { return fn() } finally { this.db.pragma('synchronous = FULL') }
-  }
+  // Delivery bookkeeping does not await durable(): at-least-once delivery absorbs its loss on power failure (a lost
+  // lease lapses, a lost delivered or failed mark means one more attempt), and the next flush covers it anyway.
 
   async claimEvents (now: Date, limit: number, leaseMs: number) {
-    return this.relaxed(() => this.db.transaction(() => {
+    return this.db.transaction(() => {
       const rows = this.stmt.due.all(now.getTime(), now.getTime(), limit)
       const until = now.getTime() + leaseMs
       for (const r of rows) { this.stmt.lease.run(until, r.id); r.lease_until = until }
       return rows.map(toEvent)
-    }).immediate())
+    }).immediate()
   }
 
-  async markDelivered (id: string, at: Date) { this.relaxed(() => this.stmt.delivered.run(at.getTime(), id)) }
+  async markDelivered (id: string, at: Date) { this.stmt.delivered.run(at.getTime(), id) }
 
   async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
-    this.relaxed(() => this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id))
+    this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id)
   }
 
-  async releaseEvent (id: string) { this.relaxed(() => this.stmt.release.run(id)) }
+  async releaseEvent (id: string) { this.stmt.release.run(id) }
 
   async getEvent (id: string) {
     const row = this.stmt.getEvent.get(id)
@@ -211,7 +226,11 @@ export class SqliteStore implements Store {
 
   async listEvents (status: EventStatus, limit: number) { return this.stmt.listEvents.all(status, limit).map(toEvent) }
 
-  async redriveEvent (id: string, now: Date) { return this.stmt.redrive.run(now.getTime(), id).changes === 1 }
+  async redriveEvent (id: string, now: Date) {
+    const changed = this.stmt.redrive.run(now.getTime(), id).changes === 1
+    if (changed) await this.wal.durable()
+    return changed
+  }
 
   async countEvents () {
     const counts: Record<EventStatus, number> = { pending: 0, delivered: 0, dead: 0 }
@@ -219,11 +238,19 @@ export class SqliteStore implements Store {
     return counts
   }
 
-  async ping () { this.db.prepare('SELECT 1').get() }
+  async ping () {
+    // After a failed flush the disk may have dropped committed pages: not ready until restarted (SQLite recovers
+    // from what is on disk).
+    if (this.wal.failed !== undefined) throw this.wal.failed
+    this.db.prepare('SELECT 1').get()
+  }
 
   async close () {
+    // Tickets queued just now are committed, and what is committed is flushed, before the connection closes.
     this.inserts.flushNow()
+    await this.wal.durable().catch(() => {})
     this.db.close()
+    closeSync(this.walFd)
   }
 }
 

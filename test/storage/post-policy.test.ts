@@ -13,7 +13,9 @@ const SESSION: Credentials = { ...STATIC, accessKeyId: 'ASIAIOSFODNN7EXAMPLE', s
 const CASES = [
   { key: 'profile-images/0123456789abcdef0123456789abcdef.png', contentType: 'image/png', acl: 'public-read', maxBytes: 5_242_880, expires: 600 },
   { key: 'profile-images/ffffffffffffffffffffffffffffffff.jpg', contentType: 'image/jpeg', acl: undefined, maxBytes: 1024, expires: 1 },
-  { key: 'avatars/team/00000000000000000000000000000000.webp', contentType: 'image/webp', acl: 'public-read', maxBytes: 1, expires: 86_400 }
+  { key: 'avatars/team/00000000000000000000000000000000.webp', contentType: 'image/webp', acl: 'public-read', maxBytes: 1, expires: 86_400 },
+  // Longer than the signer's buffers start out, and not ASCII: they grow, and the bytes stay UTF-8.
+  { key: `prøfile/${'0123456789abcdef'.repeat(40)}.png`, contentType: 'image/png', acl: undefined, maxBytes: 5_242_880, expires: 600 }
 ]
 
 /** Runs `fn` with Date.now frozen at NOW (createPresignedPost reads the clock itself). */

@@ -1,25 +1,70 @@
 // The Store contract on the embedded SQLite store: each test gets its own data folder.
+import { fdatasync } from 'node:fs'
 import t from 'tap'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { scratch } from '../helpers/build.js'
 import { storeContract } from './contract.js'
+import type { NewUpload } from '../../src/store/store.js'
+import type { SyncFn } from '../../src/store/wal-sync.js'
 
 storeContract(t, async (t) => {
   const dir = scratch(t, 'store-sqlite-')
   return async () => openSqliteStore(dir)
 })
 
-t.test('delivery bookkeeping commits without waiting for the disk; everything else still waits', async (t) => {
+/** A WAL flush held until released (the real one then runs), or failed. */
+function heldSync () {
+  const held: Array<() => void> = []
+  let fail: NodeJS.ErrnoException | undefined
+  let open = false
+  const sync: SyncFn = (fd, cb) => {
+    const go = () => { if (fail !== undefined) cb(fail); else fdatasync(fd, cb) }
+    if (open) go()
+    else held.push(go)
+  }
+  const release = () => { for (const go of held.splice(0)) go() }
+  return { sync, held: () => held.length, release, failWith: (err: NodeJS.ErrnoException) => { fail = err }, open: () => { open = true; release() } }
+}
+const pending = async (p: Promise<unknown>) => await Promise.race([p.then(() => false, () => false), new Promise((resolve) => setTimeout(() => resolve(true), 30))])
+const upload = (id: string): NewUpload => ({ id, ownerId: 'u1', key: `profile-images/${id}.png`, contentType: 'image/png', maxBytes: 10, declaredSize: null, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) })
+
+t.test('commits write the WAL; tickets and confirmations answer only once a flush after them is done', async (t) => {
   const dir = scratch(t, 'store-sqlite-sync-')
-  const store = openSqliteStore(dir)
-  t.teardown(() => store.close())
+  const h = heldSync()
+  const store = openSqliteStore(dir, { sync: h.sync })
+  t.teardown(async () => {
+    h.open()
+    await store.close()
+  })
   const db = (store as unknown as { db: { pragma: (s: string, o: { simple: true }) => unknown } }).db
-  const level = () => db.pragma('synchronous', { simple: true })
-  t.equal(level(), 2, 'FULL for tickets and confirmations')
-  const now = new Date()
-  await store.claimEvents(now, 10, 1000)
-  await store.markDelivered('msg_none', now)
-  await store.markFailed('msg_none', 'x', now, false)
-  await store.releaseEvent('msg_none')
-  t.equal(level(), 2, 'FULL again after each relaxed write')
+  t.equal(db.pragma('synchronous', { simple: true }), 1, 'NORMAL: COMMIT itself does not wait for the disk')
+
+  const created = store.createUpload(upload('upl_a'))
+  t.ok(await pending(created), 'the ticket waits for the flush')
+  t.equal((await store.getUpload('upl_a'))?.id, 'upl_a', 'although it is committed')
+  t.equal(h.held(), 1, 'one flush')
+  h.release()
+  await created
+
+  const confirmed = store.confirmUpload('upl_a', 5, new Date(), (r) => ({ id: 'msg_a', uploadId: r.id, type: 'image.confirmed', payload: '{}', createdAt: new Date() }))
+  t.ok(await pending(confirmed), 'the confirmation and its outbox row wait for the flush too')
+  h.release()
+  t.equal((await confirmed)?.changed, true)
+
+  await store.markDelivered('msg_a', new Date())
+  t.equal(h.held(), 0, 'delivery bookkeeping does not wait for a flush')
+})
+
+t.test('a failed WAL flush fails the tickets waiting on it and makes the store unready', async (t) => {
+  const dir = scratch(t, 'store-sqlite-eio-')
+  const h = heldSync()
+  const store = openSqliteStore(dir, { sync: h.sync })
+  t.teardown(async () => await store.close())
+  const created = store.createUpload(upload('upl_b'))
+  await pending(created)
+  h.failWith(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
+  h.release()
+  await t.rejects(created, { code: 'EIO' }, 'never answered as stored')
+  await t.rejects(store.ping(), { code: 'EIO' }, 'readiness fails until a restart')
+  await t.rejects(store.createUpload(upload('upl_c')), { code: 'EIO' })
 })

@@ -1,0 +1,66 @@
+// WalSync: a durable() call resolves only after a flush that began after it; calls made while a flush runs share
+// the next one; a failed flush fails its callers, the ones waiting, and every later one.
+import { closeSync, fdatasync, openSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { WalSync, type SyncFn } from '../../src/store/wal-sync.js'
+import { scratch } from '../helpers/build.js'
+
+/** A real fdatasync held until released (or failed), counting the flushes started. */
+function heldSync () {
+  const held: Array<() => void> = []
+  let started = 0
+  let fail: NodeJS.ErrnoException | undefined
+  const sync: SyncFn = (fd, cb) => {
+    started++
+    held.push(() => { if (fail !== undefined) cb(fail); else fdatasync(fd, cb) })
+  }
+  return { sync, started: () => started, release: () => { for (const go of held.splice(0)) go() }, failWith: (err: NodeJS.ErrnoException) => { fail = err } }
+}
+
+function walFile (t: Test): number {
+  const file = join(scratch(t, 'wal-sync-'), 'wal')
+  writeFileSync(file, 'x')
+  const fd = openSync(file, 'r')
+  t.teardown(() => closeSync(fd))
+  return fd
+}
+
+const state = async (p: Promise<unknown>) => await Promise.race([p.then(() => 'resolved', () => 'rejected'), new Promise((resolve) => setTimeout(() => resolve('pending'), 20))])
+
+t.test('callers wait for a flush that began after them; callers during a flush share the next one', async (t) => {
+  const h = heldSync()
+  const wal = new WalSync(walFile(t), h.sync)
+  const first = wal.durable()
+  t.equal(h.started(), 1, 'the first caller starts a flush at once')
+  const second = wal.durable()
+  const third = wal.durable()
+  t.equal(h.started(), 1, 'callers during a flush do not start another')
+  t.equal(await state(first), 'pending', 'not durable before the flush ends')
+  h.release()
+  await first
+  t.equal(h.started(), 2, 'the callers that came during the first flush get the next one, started when it ended')
+  t.equal(await state(second), 'pending', 'a flush that began before them does not count')
+  h.release()
+  await Promise.all([second, third])
+  t.equal(h.started(), 2, 'one flush for both')
+  t.equal(await state(Promise.resolve()), 'resolved')
+  const later = wal.durable()
+  t.equal(h.started(), 3, 'idle again: the next caller starts a flush at once')
+  h.release()
+  await later
+})
+
+t.test('a failed flush fails its callers, the ones waiting, and every later one', async (t) => {
+  const h = heldSync()
+  const wal = new WalSync(walFile(t), h.sync)
+  const first = wal.durable()
+  const waiting = wal.durable()
+  h.failWith(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
+  h.release()
+  await t.rejects(first, { code: 'EIO' })
+  await t.rejects(waiting, { code: 'EIO' }, 'callers waiting for the next flush are not told they are safe')
+  await t.rejects(wal.durable(), { code: 'EIO' }, 'nor is anyone after')
+  t.equal(h.started(), 1, 'no flush is trusted after a failure')
+  t.equal(wal.failed?.message, 'EIO: i/o error, fdatasync')
+})
