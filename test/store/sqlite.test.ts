@@ -68,3 +68,15 @@ t.test('a failed WAL flush fails the tickets waiting on it and makes the store u
   await t.rejects(store.ping(), { code: 'EIO' }, 'readiness fails until a restart')
   await t.rejects(store.createUpload(upload('upl_c')), { code: 'EIO' })
 })
+
+t.test('a closed store opens again: its WAL file, removed on close, is made again for the flush', async (t) => {
+  const dir = scratch(t, 'store-sqlite-reopen-')
+  const first = openSqliteStore(dir)
+  await first.createUpload(upload('upl_first'))
+  await first.close()
+  const again = openSqliteStore(dir)
+  t.teardown(async () => await again.close())
+  t.equal((await again.getUpload('upl_first'))?.id, 'upl_first', 'what was answered is there')
+  await again.createUpload(upload('upl_again'))
+  t.equal((await again.getUpload('upl_again'))?.id, 'upl_again')
+})
