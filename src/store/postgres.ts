@@ -4,6 +4,9 @@
 //   lease runs, and the events of a replica that died are taken again once their lease lapses.
 // - Ticket inserts are group-committed: the inserts queued within one turn of the event loop go out as one
 //   multi-row INSERT (one commit), and each caller's promise resolves only after that commit.
+// - Delivery bookkeeping (claims, delivered and failed marks, releases) goes through a second, small pool whose
+//   sessions commit without waiting for the WAL flush (synchronous_commit = off): at-least-once delivery absorbs
+//   its loss in a server crash (a lost lease lapses, a lost mark means one more attempt). Everything else waits.
 // The schema is the first one of the connection's search_path: pick another with the libpq `options` parameter,
 // e.g. postgres://host/db?options=-c%20search_path%3Dimages (the schema must exist).
 import pg from 'pg'
@@ -75,6 +78,8 @@ export interface StoreLog { warn: (obj: object, msg: string) => void }
 
 const PING_TIMEOUT_MS = 2000
 const IDLE_TIMEOUT_MS = 30_000
+/** The dispatcher claims and marks from one loop (a few deliveries in flight): two connections are plenty. */
+const BOOKKEEPING_POOL_MAX = 2
 /** 8 parameters a row; PostgreSQL allows 65535 per statement. */
 const MAX_BATCH = 1000
 const UPLOAD_COLUMNS = 'id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at'
@@ -82,9 +87,29 @@ const UPLOAD_COLUMNS = 'id, owner_id, key, content_type, status, max_bytes, decl
 /** Opens the pool and brings the schema up to date; rejects with an actionable message when that fails. */
 export async function openPostgresStore (database: Config['database'], log?: StoreLog): Promise<PostgresStore> {
   if (database.url === undefined) throw new Error('DATABASE_URL is not set')
-  const pool = new pg.Pool({
-    connectionString: database.url,
-    max: database.poolMax,
+  const pool = new pg.Pool(poolConfig(database, database.url, database.poolMax))
+  pool.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost; the pool reconnects on demand'))
+  try {
+    await migrate(pool)
+  } catch (err) {
+    await pool.end()
+    throw new Error(`PostgreSQL (DATABASE_URL): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  // A session setting made before the pool hands the connection out (not a URL option: the URL's own `options`,
+  // search_path included, stay as they are).
+  const bookkeeping = new pg.Pool({
+    ...poolConfig(database, database.url, BOOKKEEPING_POOL_MAX),
+    // pg-pool awaits the promise (its types say void).
+    onConnect: async (client: pg.ClientBase) => { await client.query('SET synchronous_commit = off') }
+  })
+  bookkeeping.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost; the pool reconnects on demand'))
+  return new PostgresStore(pool, bookkeeping)
+}
+
+function poolConfig (database: Config['database'], url: string, max: number): pg.PoolConfig {
+  return {
+    connectionString: url,
+    max,
     connectionTimeoutMillis: database.connectTimeoutMs,
     idleTimeoutMillis: IDLE_TIMEOUT_MS,
     // Server side: no statement runs longer, and no transaction holds row locks while idle.
@@ -94,15 +119,7 @@ export async function openPostgresStore (database: Config['database'], log?: Sto
     query_timeout: database.statementTimeoutMs + database.connectTimeoutMs,
     application_name: 'image-service',
     keepAlive: true
-  })
-  pool.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost; the pool reconnects on demand'))
-  try {
-    await migrate(pool)
-  } catch (err) {
-    await pool.end()
-    throw new Error(`PostgreSQL (DATABASE_URL): ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
-  return new PostgresStore(pool)
 }
 
 export class PostgresStore implements Store {
@@ -117,7 +134,7 @@ export class PostgresStore implements Store {
 
   private readonly inFlight = new Set<Promise<void>>()
 
-  constructor (private readonly pool: pg.Pool) {}
+  constructor (private readonly pool: pg.Pool, private readonly bookkeeping: pg.Pool) {}
 
   createUpload (upload: NewUpload): Promise<void> {
     return this.inserts.add(upload)
@@ -203,7 +220,7 @@ export class PostgresStore implements Store {
   async claimEvents (now: Date, limit: number, leaseMs: number) {
     // SKIP LOCKED: a replica claiming at the same moment takes other rows instead of waiting; a row another
     // replica just leased is re-checked against its new lease_until and skipped.
-    const { rows } = await this.pool.query<EventRow>(`
+    const { rows } = await this.bookkeeping.query<EventRow>(`
       WITH due AS (
         SELECT id FROM outbox
         WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
@@ -216,16 +233,16 @@ export class PostgresStore implements Store {
   }
 
   async markDelivered (id: string, at: Date) {
-    await this.pool.query('UPDATE outbox SET status = \'delivered\', delivered_at = $1, lease_until = NULL, attempts = attempts + 1 WHERE id = $2', [at, id])
+    await this.bookkeeping.query('UPDATE outbox SET status = \'delivered\', delivered_at = $1, lease_until = NULL, attempts = attempts + 1 WHERE id = $2', [at, id])
   }
 
   async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
-    await this.pool.query('UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL WHERE id = $4 AND status = \'pending\'',
+    await this.bookkeeping.query('UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL WHERE id = $4 AND status = \'pending\'',
       [dead ? 'dead' : 'pending', nextAttemptAt, error.slice(0, 500), id])
   }
 
   async releaseEvent (id: string) {
-    await this.pool.query('UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = \'pending\'', [id])
+    await this.bookkeeping.query('UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = \'pending\'', [id])
   }
 
   async getEvent (id: string) {
@@ -259,7 +276,7 @@ export class PostgresStore implements Store {
   async close () {
     this.inserts.flushNow()
     await Promise.allSettled([...this.inFlight])
-    await this.pool.end()
+    await Promise.all([this.pool.end(), this.bookkeeping.end()])
   }
 
   private async transaction<T> (fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

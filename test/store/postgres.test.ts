@@ -58,3 +58,15 @@ t.test('connections are named, and a statement stuck on a lock fails after DATAB
 t.test('a missing schema stops the start with an actionable message', { skip }, async (t) => {
   await t.rejects(openPostgresStore(databaseConfig(withSchema(TEST_DATABASE_URL, 'no_such_schema_here'))), /DATABASE_URL.*search_path does not exist/)
 })
+
+t.test('delivery bookkeeping does not wait for the WAL flush; tickets and confirmations do', { skip }, async (t) => {
+  const { url, schema } = await testSchema(t)
+  const store = await openPostgresStore(databaseConfig(url))
+  t.teardown(() => store.close())
+  const pools = store as unknown as Record<'pool' | 'bookkeeping', pg.Pool>
+  const setting = async (pool: pg.Pool) => (await pool.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit
+  t.equal(await setting(pools.bookkeeping), 'off', 'claims and marks commit without waiting')
+  t.equal(await setting(pools.pool), 'on', 'everything else waits')
+  const { rows } = await pools.bookkeeping.query<{ schema: string }>('SELECT current_schema() AS schema')
+  t.equal(rows[0]?.schema, schema, 'the URL\'s search_path still applies')
+})
