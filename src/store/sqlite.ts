@@ -3,7 +3,7 @@
 // of the WAL on the thread pool that every commit of the meantime shares (wal-sync.ts). Ticket inserts are
 // group-committed: the inserts queued within one turn of the event loop share one transaction.
 import Database from 'better-sqlite3'
-import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { sqliteMigrations } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
@@ -81,7 +81,6 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database
   private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) })
   private readonly stmt
-  private readonly walFd: number
   private readonly wal: WalSync
 
   constructor (db: Database.Database, sync?: SyncFn) {
@@ -96,8 +95,7 @@ export class SqliteStore implements Store {
     // From here on COMMIT only writes the WAL; durable() flushes it (checkpoints still sync as SQLite does them).
     // The WAL file exists from the migrations' first write and is removed only when the last connection closes.
     db.pragma('synchronous = NORMAL')
-    this.walFd = openSync(`${db.name}-wal`, 'r')
-    this.wal = new WalSync(this.walFd, sync)
+    this.wal = new WalSync(openSync(`${db.name}-wal`, 'r'), sync)
     this.stmt = {
       // Positional parameters: binding by name looks each one up in an object built per row.
       insertUpload: db.prepare<[string, string, string, string, number, number | null, number, number, number]>(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
@@ -155,12 +153,20 @@ export class SqliteStore implements Store {
     this.wal.durable().then(() => { for (const p of committed) p.resolve() }, (err: unknown) => { for (const p of committed) p.reject(err) })
   }
 
+  /** After a failed flush nothing more is written: what was written since may be gone after a restart. */
+  private guard (): void {
+    const failed = this.wal.failed
+    if (failed !== undefined) throw failed
+  }
+
   async getUpload (id: string) {
+    await this.wal.settled()
     const row = this.stmt.getUpload.get(id)
     return row === undefined ? undefined : toUpload(row)
   }
 
   async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined> {
+    this.guard()
     const result = this.db.transaction((): ConfirmResult | undefined => {
       const at = confirmedAt.getTime()
       const changed = this.stmt.confirm.run(size, at, at, id).changes === 1
@@ -179,6 +185,7 @@ export class SqliteStore implements Store {
   }
 
   async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
+    this.guard()
     const marks = from.map(() => '?').join(',')
     const changes = this.db.prepare(`UPDATE uploads SET status = ?, updated_at = ? WHERE id = ? AND status IN (${marks})`)
       .run(to, at.getTime(), id, ...from).changes
@@ -188,45 +195,68 @@ export class SqliteStore implements Store {
   }
 
   async listExpiredPending (before: Date, limit: number, after?: PageCursor) {
+    await this.wal.settled()
     return this.stmt.expiredPending.all(page(before, limit, after)).map(toUpload)
   }
 
   async listReplaceable (ownerId: string, newer: UploadRecord) {
+    await this.wal.settled()
     return this.stmt.replaceable.all({ owner: ownerId, id: newer.id, at: (newer.confirmedAt ?? newer.updatedAt).getTime() }).map(toUpload)
   }
 
   async listLeftovers (before: Date, limit: number, after?: PageCursor) {
+    await this.wal.settled()
     return this.stmt.leftovers.all(page(before, limit, after)).map(toUpload)
   }
 
   // Delivery bookkeeping does not await durable(): at-least-once delivery absorbs its loss on power failure (a lost
-  // lease lapses, a lost delivered or failed mark means one more attempt), and the next flush covers it anyway.
+  // lease lapses, a lost delivered or failed mark means one more attempt); the next flush or checkpoint covers it.
 
   async claimEvents (now: Date, limit: number, leaseMs: number) {
-    return this.db.transaction(() => {
+    this.guard()
+    const events = this.db.transaction(() => {
       const rows = this.stmt.due.all(now.getTime(), now.getTime(), limit)
       const until = now.getTime() + leaseMs
       for (const r of rows) { this.stmt.lease.run(until, r.id); r.lease_until = until }
       return rows.map(toEvent)
     }).immediate()
+    this.wal.wrote()
+    // An event is sent only once its confirmation is on disk (it may have been committed a moment ago).
+    if (events.length > 0) await this.wal.settled()
+    return events
   }
 
-  async markDelivered (id: string, at: Date) { this.stmt.delivered.run(at.getTime(), id) }
+  async markDelivered (id: string, at: Date) {
+    this.guard()
+    this.stmt.delivered.run(at.getTime(), id)
+    this.wal.wrote()
+  }
 
   async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
+    this.guard()
     this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id)
+    this.wal.wrote()
   }
 
-  async releaseEvent (id: string) { this.stmt.release.run(id) }
+  async releaseEvent (id: string) {
+    this.guard()
+    this.stmt.release.run(id)
+    this.wal.wrote()
+  }
 
   async getEvent (id: string) {
+    await this.wal.settled()
     const row = this.stmt.getEvent.get(id)
     return row === undefined ? undefined : toEvent(row)
   }
 
-  async listEvents (status: EventStatus, limit: number) { return this.stmt.listEvents.all(status, limit).map(toEvent) }
+  async listEvents (status: EventStatus, limit: number) {
+    await this.wal.settled()
+    return this.stmt.listEvents.all(status, limit).map(toEvent)
+  }
 
   async redriveEvent (id: string, now: Date) {
+    this.guard()
     const changed = this.stmt.redrive.run(now.getTime(), id).changes === 1
     if (changed) await this.wal.durable()
     return changed
@@ -250,7 +280,7 @@ export class SqliteStore implements Store {
     this.inserts.flushNow()
     await this.wal.durable().catch(() => {})
     this.db.close()
-    closeSync(this.walFd)
+    await this.wal.close()
   }
 }
 

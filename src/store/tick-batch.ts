@@ -1,5 +1,5 @@
 // Group commit for ticket inserts: what is added within one turn of the event loop is handed to `flush` together
-// (one transaction, one fsync), and each caller's promise settles when `flush` settles its entry.
+// (one transaction), and each caller's promise settles when `flush` settles its entry.
 
 export interface Pending<T> { item: T, resolve: () => void, reject: (err: unknown) => void }
 

@@ -4,7 +4,9 @@
 // which meanwhile goes on parsing, signing and committing the next requests.
 //
 // One flush runs at a time: callers that come while one runs share the next, started as soon as it ends.
-import { fdatasync } from 'node:fs'
+// Committed rows are visible before they are flushed, so readers wait for `settled()`: nobody answers or acts on
+// a row that a power failure could still take back.
+import { closeSync, fdatasync } from 'node:fs'
 
 interface Waiter { resolve: () => void, reject: (err: Error) => void }
 export type SyncFn = (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => void
@@ -12,37 +14,73 @@ export type SyncFn = (fd: number, callback: (err: NodeJS.ErrnoException | null) 
 export class WalSync {
   private waiting: Waiter[] = []
   private flushing = false
+  /** Commits made so far, and how many of them the last finished flush covered. */
+  private written = 0
+  private synced = 0
   /** Set after a failed flush: the kernel may have dropped the unwritten pages, so nothing is trusted after it. */
   private failure: Error | undefined
+  private closed = false
+  private idle: (() => void) | undefined
 
   constructor (private readonly fd: number, private readonly sync: SyncFn = fdatasync) {}
 
-  /** Resolves once everything committed before this call is on disk. */
+  /** Counts a commit nobody waits for (it is flushed with the next one, or by the next checkpoint). */
+  wrote (): void { this.written++ }
+
+  /** After a commit: resolves once it is on disk (a flush that began after this call has finished). */
   durable (): Promise<void> {
+    this.written++
+    return this.nextFlush()
+  }
+
+  /** Resolves once every commit made so far is on disk: at once when nothing is waiting for a flush. */
+  settled (): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
+    return this.synced === this.written ? Promise.resolve() : this.nextFlush()
+  }
+
+  /** The error of a failed flush, once one failed: every write and read after it is refused. */
+  get failed (): Error | undefined { return this.failure }
+
+  /** Waits for the flush running, refuses new callers, and closes the file. */
+  async close (): Promise<void> {
+    this.closed = true
+    if (this.flushing || this.waiting.length > 0) await new Promise<void>((resolve) => { this.idle = resolve })
+    closeSync(this.fd)
+  }
+
+  private nextFlush (): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure)
+    if (this.closed && !this.flushing) return Promise.reject(new Error('the store is closed'))
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject })
       if (!this.flushing) this.flush()
     })
   }
 
-  /** The error of a failed flush, once one failed (readiness reports it). */
-  get failed (): Error | undefined { return this.failure }
-
   private flush (): void {
     const batch = this.waiting
     this.waiting = []
     this.flushing = true
-    this.sync(this.fd, (err) => {
+    const upTo = this.written
+    const done = (err: Error | null) => {
       this.flushing = false
       if (err !== null) this.failure ??= err
       const failure = this.failure
       if (failure === undefined) {
+        this.synced = upTo
         for (const w of batch) w.resolve()
-        if (this.waiting.length > 0) this.flush()
-        return
+        if (this.waiting.length > 0) { this.flush(); return }
+      } else {
+        for (const w of [...batch, ...this.waiting.splice(0)]) w.reject(failure)
       }
-      for (const w of [...batch, ...this.waiting.splice(0)]) w.reject(failure)
-    })
+      this.idle?.()
+    }
+    try {
+      this.sync(this.fd, done)
+    } catch (err) {
+      // A synchronous throw (a closed fd) is a failed flush too, not a flush that never ends.
+      done(err instanceof Error ? err : new Error(String(err)))
+    }
   }
 }

@@ -4,7 +4,7 @@ import t from 'tap'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { scratch } from '../helpers/build.js'
 import { storeContract } from './contract.js'
-import type { NewUpload } from '../../src/store/store.js'
+import type { NewUpload, UploadRecord } from '../../src/store/store.js'
 import type { SyncFn } from '../../src/store/wal-sync.js'
 
 storeContract(t, async (t) => {
@@ -25,6 +25,16 @@ function heldSync () {
   const release = () => { for (const go of held.splice(0)) go() }
   return { sync, held: () => held.length, release, failWith: (err: NodeJS.ErrnoException) => { fail = err }, open: () => { open = true; release() } }
 }
+/** Releases held flushes until `p` settles (a caller that came during a flush waits for the next one). */
+async function settle<T> (p: Promise<T>, h: { release: () => void }): Promise<T> {
+  const state = { done: false }
+  p.finally(() => { state.done = true }).catch(() => {})
+  while (!state.done) {
+    h.release()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  return await p
+}
 const pending = async (p: Promise<unknown>) => await Promise.race([p.then(() => false, () => false), new Promise((resolve) => setTimeout(() => resolve(true), 30))])
 const upload = (id: string): NewUpload => ({ id, ownerId: 'u1', key: `profile-images/${id}.png`, contentType: 'image/png', maxBytes: 10, declaredSize: null, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) })
 
@@ -41,18 +51,24 @@ t.test('commits write the WAL; tickets and confirmations answer only once a flus
 
   const created = store.createUpload(upload('upl_a'))
   t.ok(await pending(created), 'the ticket waits for the flush')
-  t.equal((await store.getUpload('upl_a'))?.id, 'upl_a', 'although it is committed')
+  const read = store.getUpload('upl_a')
+  t.ok(await pending(read), 'so does a reader: the row is committed, not yet on disk')
   t.equal(h.held(), 1, 'one flush')
   h.release()
   await created
+  t.equal((await settle(read, h))?.id, 'upl_a', 'the reader gets it once it is on disk')
 
-  const confirmed = store.confirmUpload('upl_a', 5, new Date(), (r) => ({ id: 'msg_a', uploadId: r.id, type: 'image.confirmed', payload: '{}', createdAt: new Date() }))
+  const event = (r: UploadRecord) => ({ id: 'msg_a', uploadId: r.id, type: 'image.confirmed', payload: '{}', createdAt: new Date() })
+  const confirmed = store.confirmUpload('upl_a', 5, new Date(), event)
   t.ok(await pending(confirmed), 'the confirmation and its outbox row wait for the flush too')
-  h.release()
-  t.equal((await confirmed)?.changed, true)
+  const claimed = store.claimEvents(new Date(), 10, 60_000)
+  t.ok(await pending(claimed), 'and its webhook is not sent before the confirmation is on disk')
+  t.equal((await settle(confirmed, h))?.changed, true)
+  t.same((await settle(claimed, h)).map((e) => e.id), ['msg_a'])
 
   await store.markDelivered('msg_a', new Date())
   t.equal(h.held(), 0, 'delivery bookkeeping does not wait for a flush')
+  t.equal((await store.countEvents()).delivered, 1)
 })
 
 t.test('a failed WAL flush fails the tickets waiting on it and makes the store unready', async (t) => {
@@ -67,6 +83,12 @@ t.test('a failed WAL flush fails the tickets waiting on it and makes the store u
   await t.rejects(created, { code: 'EIO' }, 'never answered as stored')
   await t.rejects(store.ping(), { code: 'EIO' }, 'readiness fails until a restart')
   await t.rejects(store.createUpload(upload('upl_c')), { code: 'EIO' })
+  const event = (r: UploadRecord) => ({ id: 'msg_b', uploadId: r.id, type: 'image.confirmed', payload: '{}', createdAt: new Date() })
+  await t.rejects(store.confirmUpload('upl_b', 5, new Date(), event), { code: 'EIO' }, 'nothing more is written')
+  await t.rejects(store.transition('upl_b', ['pending'], 'expired', new Date()), { code: 'EIO' })
+  await t.rejects(store.claimEvents(new Date(), 10, 1000), { code: 'EIO' }, 'nor are webhooks sent')
+  await t.rejects(store.markDelivered('msg_b', new Date()), { code: 'EIO' })
+  await t.rejects(store.getUpload('upl_b'), { code: 'EIO' }, 'nor is anything read back as if it were safe')
 })
 
 t.test('a closed store opens again: its WAL file, removed on close, is made again for the flush', async (t) => {
