@@ -79,6 +79,12 @@ export function openSqliteStore (dataDir: string, opts: { file?: string, sync?: 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const
   private readonly db: Database.Database
+  /**
+   * Rows whose last change is committed but not yet flushed (by upload and event id), with the flush they wait for:
+   * committed rows are visible at once, so a reader that gets one waits for it and never answers or acts on a
+   * change a power failure could still take back. (New tickets are not here: nobody knows their ids yet.)
+   */
+  private readonly unflushed = new Map<string, Promise<void>>()
   private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) })
   private readonly stmt
   private readonly wal: WalSync
@@ -153,21 +159,39 @@ export class SqliteStore implements Store {
     this.wal.durable().then(() => { for (const p of committed) p.resolve() }, (err: unknown) => { for (const p of committed) p.reject(err) })
   }
 
-  /** After a failed flush nothing more is written: what was written since may be gone after a restart. */
+  /** After a failed flush nothing more is written or read: what was written since may be gone after a restart. */
   private guard (): void {
     const failed = this.wal.failed
     if (failed !== undefined) throw failed
   }
 
+  /** Waits for the flush of the commit that last changed these rows, while it is running. */
+  private async flushed<T extends { id: string }> (rows: T[]): Promise<T[]> {
+    for (const r of rows) {
+      const flush = this.unflushed.get(r.id)
+      if (flush !== undefined) await flush
+    }
+    return rows
+  }
+
+  /** After a commit that changed these rows: durable once it resolves; readers of the rows wait for it too. */
+  private durable (ids: string[]): Promise<void> {
+    const flush = this.wal.durable()
+    for (const id of ids) this.unflushed.set(id, flush)
+    const forget = () => { for (const id of ids) if (this.unflushed.get(id) === flush) this.unflushed.delete(id) }
+    flush.then(forget, forget)
+    return flush
+  }
+
   async getUpload (id: string) {
-    await this.wal.settled()
+    this.guard()
     const row = this.stmt.getUpload.get(id)
-    return row === undefined ? undefined : toUpload(row)
+    return row === undefined ? undefined : (await this.flushed([toUpload(row)]))[0]
   }
 
   async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined> {
     this.guard()
-    const result = this.db.transaction((): ConfirmResult | undefined => {
+    const result = this.db.transaction((): (ConfirmResult & { eventId?: string }) | undefined => {
       const at = confirmedAt.getTime()
       const changed = this.stmt.confirm.run(size, at, at, id).changes === 1
       const row = this.stmt.getUpload.get(id)
@@ -176,12 +200,16 @@ export class SqliteStore implements Store {
       if (changed) {
         const e = event(record)
         this.stmt.insertEvent.run({ ...e, createdAt: e.createdAt.getTime() })
+        return { record, changed, eventId: e.id }
       }
       return { record, changed }
     }).immediate()
-    // Also when nothing changed: the confirmation read may be one another caller committed a moment ago.
-    await this.wal.durable()
-    return result
+    if (result === undefined) return undefined
+    const { eventId, ...confirmed } = result
+    if (eventId !== undefined) await this.durable([id, eventId])
+    // Unchanged: what was read may be another caller's change, committed a moment ago.
+    else await this.flushed([confirmed.record])
+    return confirmed
   }
 
   async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
@@ -190,23 +218,23 @@ export class SqliteStore implements Store {
     const changes = this.db.prepare(`UPDATE uploads SET status = ?, updated_at = ? WHERE id = ? AND status IN (${marks})`)
       .run(to, at.getTime(), id, ...from).changes
     if (changes !== 1) return undefined
-    await this.wal.durable()
+    await this.durable([id])
     return await this.getUpload(id)
   }
 
   async listExpiredPending (before: Date, limit: number, after?: PageCursor) {
-    await this.wal.settled()
-    return this.stmt.expiredPending.all(page(before, limit, after)).map(toUpload)
+    this.guard()
+    return await this.flushed(this.stmt.expiredPending.all(page(before, limit, after)).map(toUpload))
   }
 
   async listReplaceable (ownerId: string, newer: UploadRecord) {
-    await this.wal.settled()
-    return this.stmt.replaceable.all({ owner: ownerId, id: newer.id, at: (newer.confirmedAt ?? newer.updatedAt).getTime() }).map(toUpload)
+    this.guard()
+    return await this.flushed(this.stmt.replaceable.all({ owner: ownerId, id: newer.id, at: (newer.confirmedAt ?? newer.updatedAt).getTime() }).map(toUpload))
   }
 
   async listLeftovers (before: Date, limit: number, after?: PageCursor) {
-    await this.wal.settled()
-    return this.stmt.leftovers.all(page(before, limit, after)).map(toUpload)
+    this.guard()
+    return await this.flushed(this.stmt.leftovers.all(page(before, limit, after)).map(toUpload))
   }
 
   // Delivery bookkeeping does not await durable(): at-least-once delivery absorbs its loss on power failure (a lost
@@ -220,45 +248,40 @@ export class SqliteStore implements Store {
       for (const r of rows) { this.stmt.lease.run(until, r.id); r.lease_until = until }
       return rows.map(toEvent)
     }).immediate()
-    this.wal.wrote()
     // An event is sent only once its confirmation is on disk (it may have been committed a moment ago).
-    if (events.length > 0) await this.wal.settled()
-    return events
+    return await this.flushed(events)
   }
 
   async markDelivered (id: string, at: Date) {
     this.guard()
     this.stmt.delivered.run(at.getTime(), id)
-    this.wal.wrote()
   }
 
   async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
     this.guard()
     this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id)
-    this.wal.wrote()
   }
 
   async releaseEvent (id: string) {
     this.guard()
     this.stmt.release.run(id)
-    this.wal.wrote()
   }
 
   async getEvent (id: string) {
-    await this.wal.settled()
+    this.guard()
     const row = this.stmt.getEvent.get(id)
-    return row === undefined ? undefined : toEvent(row)
+    return row === undefined ? undefined : (await this.flushed([toEvent(row)]))[0]
   }
 
   async listEvents (status: EventStatus, limit: number) {
-    await this.wal.settled()
-    return this.stmt.listEvents.all(status, limit).map(toEvent)
+    this.guard()
+    return await this.flushed(this.stmt.listEvents.all(status, limit).map(toEvent))
   }
 
   async redriveEvent (id: string, now: Date) {
     this.guard()
     const changed = this.stmt.redrive.run(now.getTime(), id).changes === 1
-    if (changed) await this.wal.durable()
+    if (changed) await this.durable([id])
     return changed
   }
 

@@ -4,8 +4,6 @@
 // which meanwhile goes on parsing, signing and committing the next requests.
 //
 // One flush runs at a time: callers that come while one runs share the next, started as soon as it ends.
-// Committed rows are visible before they are flushed, so readers wait for `settled()`: nobody answers or acts on
-// a row that a power failure could still take back.
 import { closeSync, fdatasync } from 'node:fs'
 
 interface Waiter { resolve: () => void, reject: (err: Error) => void }
@@ -14,9 +12,6 @@ export type SyncFn = (fd: number, callback: (err: NodeJS.ErrnoException | null) 
 export class WalSync {
   private waiting: Waiter[] = []
   private flushing = false
-  /** Commits made so far, and how many of them the last finished flush covered. */
-  private written = 0
-  private synced = 0
   /** Set after a failed flush: the kernel may have dropped the unwritten pages, so nothing is trusted after it. */
   private failure: Error | undefined
   private closed = false
@@ -24,19 +19,14 @@ export class WalSync {
 
   constructor (private readonly fd: number, private readonly sync: SyncFn = fdatasync) {}
 
-  /** Counts a commit nobody waits for (it is flushed with the next one, or by the next checkpoint). */
-  wrote (): void { this.written++ }
-
   /** After a commit: resolves once it is on disk (a flush that began after this call has finished). */
   durable (): Promise<void> {
-    this.written++
-    return this.nextFlush()
-  }
-
-  /** Resolves once every commit made so far is on disk: at once when nothing is waiting for a flush. */
-  settled (): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure)
-    return this.synced === this.written ? Promise.resolve() : this.nextFlush()
+    if (this.closed && !this.flushing) return Promise.reject(new Error('the store is closed'))
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject })
+      if (!this.flushing) this.flush()
+    })
   }
 
   /** The error of a failed flush, once one failed: every write and read after it is refused. */
@@ -49,26 +39,15 @@ export class WalSync {
     closeSync(this.fd)
   }
 
-  private nextFlush (): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure)
-    if (this.closed && !this.flushing) return Promise.reject(new Error('the store is closed'))
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject })
-      if (!this.flushing) this.flush()
-    })
-  }
-
   private flush (): void {
     const batch = this.waiting
     this.waiting = []
     this.flushing = true
-    const upTo = this.written
     const done = (err: Error | null) => {
       this.flushing = false
       if (err !== null) this.failure ??= err
       const failure = this.failure
       if (failure === undefined) {
-        this.synced = upTo
         for (const w of batch) w.resolve()
         if (this.waiting.length > 0) { this.flush(); return }
       } else {

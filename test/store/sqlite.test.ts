@@ -25,16 +25,6 @@ function heldSync () {
   const release = () => { for (const go of held.splice(0)) go() }
   return { sync, held: () => held.length, release, failWith: (err: NodeJS.ErrnoException) => { fail = err }, open: () => { open = true; release() } }
 }
-/** Releases held flushes until `p` settles (a caller that came during a flush waits for the next one). */
-async function settle<T> (p: Promise<T>, h: { release: () => void }): Promise<T> {
-  const state = { done: false }
-  p.finally(() => { state.done = true }).catch(() => {})
-  while (!state.done) {
-    h.release()
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-  return await p
-}
 const pending = async (p: Promise<unknown>) => await Promise.race([p.then(() => false, () => false), new Promise((resolve) => setTimeout(() => resolve(true), 30))])
 const upload = (id: string): NewUpload => ({ id, ownerId: 'u1', key: `profile-images/${id}.png`, contentType: 'image/png', maxBytes: 10, declaredSize: null, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) })
 
@@ -51,20 +41,25 @@ t.test('commits write the WAL; tickets and confirmations answer only once a flus
 
   const created = store.createUpload(upload('upl_a'))
   t.ok(await pending(created), 'the ticket waits for the flush')
-  const read = store.getUpload('upl_a')
-  t.ok(await pending(read), 'so does a reader: the row is committed, not yet on disk')
   t.equal(h.held(), 1, 'one flush')
   h.release()
   await created
-  t.equal((await settle(read, h))?.id, 'upl_a', 'the reader gets it once it is on disk')
 
   const event = (r: UploadRecord) => ({ id: 'msg_a', uploadId: r.id, type: 'image.confirmed', payload: '{}', createdAt: new Date() })
   const confirmed = store.confirmUpload('upl_a', 5, new Date(), event)
   t.ok(await pending(confirmed), 'the confirmation and its outbox row wait for the flush too')
+  const read = store.getUpload('upl_a')
+  t.ok(await pending(read), 'so does a second completion reading it: the change is committed, not yet on disk')
+  const again = store.confirmUpload('upl_a', 5, new Date(), event)
+  t.ok(await pending(again), 'and one confirming it again')
   const claimed = store.claimEvents(new Date(), 10, 60_000)
   t.ok(await pending(claimed), 'and its webhook is not sent before the confirmation is on disk')
-  t.equal((await settle(confirmed, h))?.changed, true)
-  t.same((await settle(claimed, h)).map((e) => e.id), ['msg_a'])
+  t.equal(await store.getUpload('upl_none'), undefined, 'readers of other rows do not wait')
+  h.release()
+  t.equal((await confirmed)?.changed, true)
+  t.equal((await read)?.status, 'confirmed', 'all of them go on with the one flush')
+  t.equal((await again)?.changed, false)
+  t.same((await claimed).map((e) => e.id), ['msg_a'])
 
   await store.markDelivered('msg_a', new Date())
   t.equal(h.held(), 0, 'delivery bookkeeping does not wait for a flush')
