@@ -232,6 +232,12 @@ export class PostgresStore implements Store {
     return rows.map(toEvent).sort((a, b) => a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime())
   }
 
+  async renewLease (id: string, held: Date, until: Date) {
+    const { rowCount } = await this.bookkeeping.query(
+      'UPDATE outbox SET lease_until = $1 WHERE id = $2 AND status = \'pending\' AND lease_until = $3', [until, id, held])
+    return rowCount === 1
+  }
+
   async markDelivered (id: string, at: Date) {
     await this.bookkeeping.query('UPDATE outbox SET status = \'delivered\', delivered_at = $1, lease_until = NULL, attempts = attempts + 1 WHERE id = $2', [at, id])
   }

@@ -117,6 +117,7 @@ export class SqliteStore implements Store {
       leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, UploadRow>('SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
       lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
+      renew: db.prepare<[number, string, number]>('UPDATE outbox SET lease_until = ? WHERE id = ? AND status = \'pending\' AND lease_until = ?'),
       delivered: db.prepare('UPDATE outbox SET status = \'delivered\', delivered_at = ?, lease_until = NULL, attempts = attempts + 1 WHERE id = ?'),
       failed: db.prepare('UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ? AND status = \'pending\''),
       release: db.prepare('UPDATE outbox SET lease_until = NULL WHERE id = ? AND status = \'pending\''),
@@ -250,6 +251,11 @@ export class SqliteStore implements Store {
     }).immediate()
     // An event is sent only once its confirmation is on disk (it may have been committed a moment ago).
     return await this.flushed(events)
+  }
+
+  async renewLease (id: string, held: Date, until: Date) {
+    this.guard()
+    return this.stmt.renew.run(until.getTime(), id, held.getTime()).changes === 1
   }
 
   async markDelivered (id: string, at: Date) {

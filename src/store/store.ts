@@ -76,6 +76,11 @@ export interface Store {
 
   /** Takes up to `limit` due events (pending, nextAttemptAt ≤ now, lease free or lapsed) and leases them. */
   claimEvents (now: Date, limit: number, leaseMs: number): Promise<OutboxEvent[]>
+  /**
+   * Extends a claim still held (the event pending, its lease still `held`) to `until`; false when the claim was lost
+   * (it lapsed and another replica took the event, or the event was settled).
+   */
+  renewLease (id: string, held: Date, until: Date): Promise<boolean>
   markDelivered (id: string, at: Date): Promise<void>
   /** Records a failed attempt: back to pending at `nextAttemptAt`, or dead. No effect on a delivered or dead event
    * (a late answer from a claim that lapsed while another replica delivered it). */

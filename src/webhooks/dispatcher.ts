@@ -130,6 +130,41 @@ export class Dispatcher {
   private async deliver (event: OutboxEvent, abort: AbortSignal): Promise<void> {
     const attempt = event.attempts + 1
     const log = this.log.child({ eventId: event.id, attempt })
+    const claim = this.keepClaim(event, log)
+    try {
+      await this.attempt(event, attempt, abort, log)
+    } finally {
+      claim.stop()
+    }
+  }
+
+  /**
+   * Renews the event's lease every third of it while the delivery runs, so a slow receiver plus a slow replacement
+   * never let it lapse and another replica send the event again. A renewal that finds the claim lost only logs:
+   * the delivery goes on (at-least-once), and its result is recorded as before.
+   */
+  private keepClaim (event: OutboxEvent, log: FastifyBaseLogger): { stop: () => void } {
+    let held = event.leaseUntil
+    let renewing = false
+    let stopped = false
+    const timer = setInterval(() => {
+      if (held === null || renewing) return
+      renewing = true
+      const until = new Date(Date.now() + this.leaseMs)
+      this.store.renewLease(event.id, held, until).then((kept) => {
+        if (kept) held = until
+        // (After stop() the delivery was recorded, which ends the claim: nothing to report.)
+        else if (!stopped) {
+          held = null
+          log.warn('the claim on this webhook event lapsed before its delivery ended; another replica may send it too')
+        }
+      }, (err: unknown) => { log.warn({ err }, 'renewing the claim on a webhook event failed; retrying') })
+        .finally(() => { renewing = false })
+    }, Math.max(1, Math.floor(this.leaseMs / 3))).unref()
+    return { stop: () => { stopped = true; clearInterval(timer) } }
+  }
+
+  private async attempt (event: OutboxEvent, attempt: number, abort: AbortSignal, log: FastifyBaseLogger): Promise<void> {
     let failure = await this.send(event, abort)
     if (failure === undefined) {
       // Replacement only after the receiver acknowledged the new image, and before the delivery is recorded: a

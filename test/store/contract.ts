@@ -280,6 +280,22 @@ export function storeContract (t: Test, setup: StoreSetup): void {
     t.equal(again[0]?.attempts, 0)
   })
 
+  t.test('renewLease extends a claim still held, and only that', async (t) => {
+    const { store, open } = await fresh(t)
+    const replicaB = (await open()).store
+    const e = await seedEvent(store, at(0))
+    await store.claimEvents(at(1000), 10, 5000)
+    t.equal(await store.renewLease(e.id, at(6000), at(9000)), true, 'held: extended')
+    t.same((await store.getEvent(e.id))?.leaseUntil, at(9000))
+    t.same(await replicaB.claimEvents(at(8000), 10, 5000), [], 'not claimable while renewed')
+    t.equal(await store.renewLease(e.id, at(6000), at(12_000)), false, 'a lease it no longer holds is not renewed')
+    t.same(ids(await replicaB.claimEvents(at(9000), 10, 5000)), [e.id], 'lapsed: another replica takes it')
+    t.equal(await store.renewLease(e.id, at(9000), at(20_000)), false, 'the first replica\'s renewal then fails')
+    t.same((await store.getEvent(e.id))?.leaseUntil, at(14_000), 'the new claim stands')
+    await replicaB.markDelivered(e.id, at(10_000))
+    t.equal(await replicaB.renewLease(e.id, at(14_000), at(30_000)), false, 'a settled event is not renewed')
+  })
+
   t.test('concurrent claims from two stores never return the same event', async (t) => {
     const { store, open } = await fresh(t)
     const replicaB = (await open()).store

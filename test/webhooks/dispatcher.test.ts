@@ -135,3 +135,25 @@ t.test('without WEBHOOK_URL events stay pending, and are sent once it is set', a
   t.equal(delivery?.id, pending?.id)
   await deliveredEvent(second.base, ticket.uploadId)
 })
+
+t.test('a delivery that outlives its lease keeps its claim: another replica does not send the event again', async (t) => {
+  const receiver = await startReceiver(t)
+  const dirs = { DATA_DIR: scratch(t), UPLOADS_DIR: scratch(t) }
+  // A 100 ms attempt timeout makes the lease 1.2 s; the replacement after the acknowledgement takes 3 s (a slow
+  // bucket, injected), so the lease would lapse twice over while this replica still holds the event.
+  const env = { ...dirs, ...webhookEnv(receiver.url, { WEBHOOK_TIMEOUT_MS: '100' }) }
+  const a = await listen(t, env)
+  const replaceOlder = a.app.uploads.replaceOlder.bind(a.app.uploads)
+  a.app.uploads.replaceOlder = async (uploadId) => {
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    return await replaceOlder(uploadId)
+  }
+  await listen(t, env, { webhooks: { pollMs: 50 } })
+
+  const ticket = await confirmed(a.base, 'owner-lease')
+  await receiver.waitFor(1)
+  const event = await eventually(async () => (await listEvents(a.base, 'delivered')).find((e) => e.uploadId === ticket.uploadId), { what: 'the event recorded as delivered', timeoutMs: 10_000 })
+  t.equal(event.attempts, 1)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(receiver.deliveries.filter((d) => uploadIdOf(d) === ticket.uploadId).length, 1, 'sent once: the other replica never claimed it')
+})
