@@ -87,8 +87,13 @@ const UPLOAD_COLUMNS = 'id, owner_id, key, content_type, status, max_bytes, decl
 /** Opens the pool and brings the schema up to date; rejects with an actionable message when that fails. */
 export async function openPostgresStore (database: Config['database'], log?: StoreLog): Promise<PostgresStore> {
   if (database.url === undefined) throw new Error('DATABASE_URL is not set')
-  const pool = new pg.Pool(poolConfig(database, database.url, database.poolMax))
-  pool.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost; the pool reconnects on demand'))
+  const url = database.url
+  const open = (max: number, extra: Pick<pg.PoolConfig, 'onConnect'> = {}) => {
+    const pool = new pg.Pool({ ...poolConfig(database, url, max), ...extra })
+    pool.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost; the pool reconnects on demand'))
+    return pool
+  }
+  const pool = open(database.poolMax)
   try {
     await migrate(pool)
   } catch (err) {
@@ -97,12 +102,8 @@ export async function openPostgresStore (database: Config['database'], log?: Sto
   }
   // A session setting made before the pool hands the connection out (not a URL option: the URL's own `options`,
   // search_path included, stay as they are).
-  const bookkeeping = new pg.Pool({
-    ...poolConfig(database, database.url, BOOKKEEPING_POOL_MAX),
-    // pg-pool awaits the promise (its types say void).
-    onConnect: async (client: pg.ClientBase) => { await client.query('SET synchronous_commit = off') }
-  })
-  bookkeeping.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost; the pool reconnects on demand'))
+  // pg-pool awaits the promise (its types say void).
+  const bookkeeping = open(BOOKKEEPING_POOL_MAX, { onConnect: async (client: pg.ClientBase) => { await client.query('SET synchronous_commit = off') } })
   return new PostgresStore(pool, bookkeeping)
 }
 
