@@ -1,7 +1,8 @@
 // The one place public image URLs are built (CONTRACT.md "Public image URLs").
 import type { Config } from '../config.js'
 
-const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/')
+// Each segment percent-encoded, slashes kept: one pass (a literal "%2F" in a key is encoded as "%252F").
+const encodeKey = (key: string) => encodeURIComponent(key).replaceAll('%2F', '/')
 
 /** Returns key → public URL for the configured mode. */
 export function publicUrlBuilder (config: Pick<Config, 'mode' | 'publicBaseUrl' | 's3'>): (key: string) => string {

@@ -96,7 +96,6 @@ export class SqliteStore implements Store {
     // Checkpoint every ~40 MB of WAL instead of ~4 MB: a page rewritten by many commits is copied back once.
     db.pragma('wal_autocheckpoint = 10000')
     db.pragma('busy_timeout = 5000')
-    db.pragma('foreign_keys = ON')
     migrate(db)
     // From here on COMMIT only writes the WAL; durable() flushes it (checkpoints still sync as SQLite does them).
     // The WAL file exists from the migrations' first write and is removed only when the last connection closes.
@@ -114,7 +113,7 @@ export class SqliteStore implements Store {
       expiredPending: db.prepare<{ before: number, at: number, id: string, limit: number }, UploadRow>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       // Strictly older: (confirmed_at, id) orders two confirmations of the same millisecond one way only.
       replaceable: db.prepare<{ owner: string, id: string, at: number }, UploadRow>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (confirmed_at < @at OR (confirmed_at = @at AND id < @id)) ORDER BY confirmed_at, id'),
-      leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, UploadRow>('SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
+      leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, UploadRow>('SELECT * FROM uploads WHERE status NOT IN (\'pending\', \'expired\') AND updated_at < expires_at AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
       lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
       renew: db.prepare<[number, string, number]>('UPDATE outbox SET lease_until = ? WHERE id = ? AND status = \'pending\' AND lease_until = ?'),
@@ -313,14 +312,22 @@ export class SqliteStore implements Store {
   }
 }
 
+/**
+ * Foreign keys are off while migrations run (a table rebuild drops and renames tables others refer to, SQLite's
+ * documented procedure) and checked before each commits.
+ */
 function migrate (db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
   const done = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version))
+  db.pragma('foreign_keys = OFF')
   for (const m of sqliteMigrations) {
     if (done.has(m.version)) continue
     db.transaction(() => {
       db.exec(m.sql)
+      const broken = db.pragma('foreign_key_check') as unknown[]
+      if (broken.length > 0) throw new Error(`schema migration ${m.version} left ${broken.length} rows with a missing parent`)
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now())
     }).immediate()
   }
+  db.pragma('foreign_keys = ON')
 }

@@ -44,6 +44,14 @@ export interface ConfirmedEventBody {
   data: { uploadId: string, ownerId: string, key: string, url: string, contentType: string, size: number }
 }
 
+// Tickets of one second share their expiry (whole seconds): its text is made once (toISOString formats with printf).
+let lastIso = { ms: NaN, text: '' }
+function isoString (date: Date): string {
+  const ms = date.getTime()
+  if (ms !== lastIso.ms) lastIso = { ms, text: date.toISOString() }
+  return lastIso.text
+}
+
 export class UploadService {
   /** Called after a confirmation commits, so the dispatcher delivers without waiting for its next poll. */
   onConfirmed: () => void = () => {}
@@ -79,7 +87,7 @@ export class UploadService {
       key,
       upload: { method: 'POST', url: target.url, fields: target.fields },
       publicUrl: this.storage.publicUrl(key),
-      expiresAt: target.expiresAt.toISOString(),
+      expiresAt: isoString(target.expiresAt),
       maxBytes
     }
   }

@@ -1,6 +1,9 @@
 // The Store contract on the embedded SQLite store: each test gets its own data folder.
+import Database from 'better-sqlite3'
 import { fdatasync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
+import { sqliteMigrations } from '../../src/store/migrations/sqlite.js'
 import { openSqliteStore } from '../../src/store/sqlite.js'
 import { scratch } from '../helpers/build.js'
 import { storeContract } from './contract.js'
@@ -96,4 +99,40 @@ t.test('a closed store opens again: its WAL file, removed on close, is made agai
   t.equal((await again.getUpload('upl_first'))?.id, 'upl_first', 'what was answered is there')
   await again.createUpload(upload('upl_again'))
   t.equal((await again.getUpload('upl_again'))?.id, 'upl_again')
+})
+
+t.test('schema 4 rebuilds a schema-3 file: rows, events and foreign keys kept, no temporary b-tree per write', async (t) => {
+  const dir = scratch(t, 'store-sqlite-v4-')
+  // A file as the previous release left it: migrations 1-3, an upload in each relevant state and an event.
+  const old = new Database(join(dir, 'image-service.sqlite'))
+  old.pragma('journal_mode = WAL')
+  old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  for (const m of sqliteMigrations.filter((m) => m.version <= 3)) {
+    old.exec(m.sql)
+    old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, 1)
+  }
+  const row = old.prepare(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, size, created_at, expires_at, confirmed_at, updated_at)
+    VALUES (?, 'u1', ?, 'image/png', ?, 10, NULL, ?, 1000, 5000, ?, ?)`)
+  row.run('upl_pending', 'k/p.png', 'pending', null, null, 1000)
+  row.run('upl_confirmed', 'k/c.png', 'confirmed', 7, 2000, 2000)
+  row.run('upl_rejected', 'k/r.png', 'rejected', null, null, 3000)
+  old.prepare('INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at) VALUES (\'msg_1\', \'upl_confirmed\', \'image.confirmed\', \'{}\', \'pending\', 0, 2000, 2000)').run()
+  old.close()
+
+  const store = openSqliteStore(dir)
+  t.teardown(async () => await store.close())
+  const db = (store as unknown as { db: Database.Database }).db
+  t.same(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all().map((r) => (r as { version: number }).version), sqliteMigrations.map((m) => m.version))
+  t.match(await store.getUpload('upl_confirmed'), { status: 'confirmed', size: 7, key: 'k/c.png', confirmedAt: new Date(2000) }, 'rows kept, column for column')
+  t.equal((await store.getEvent('msg_1'))?.uploadId, 'upl_confirmed', 'events kept')
+  t.same((await store.listExpiredPending(new Date(10_000), 10)).map((u) => u.id), ['upl_pending'])
+  t.same((await store.listLeftovers(new Date(10_000), 10)).map((u) => u.id).sort(), ['upl_confirmed', 'upl_rejected'], 'the leftovers index names the same statuses as before')
+  t.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are on again')
+  t.throws(() => db.prepare('INSERT INTO outbox (id, upload_id, type, payload, status, next_attempt_at, created_at) VALUES (\'msg_x\', \'upl_none\', \'t\', \'{}\', \'pending\', 1, 1)').run(), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' }, 'and still point at uploads')
+  t.throws(() => db.prepare('UPDATE uploads SET status = \'lost\' WHERE id = \'upl_pending\'').run(), { code: 'SQLITE_CONSTRAINT_CHECK' }, 'statuses are still checked')
+  // SQLite checks `IN (...)` of more than two values with a b-tree built on each execution (docs/performance.md).
+  const ephemeral = (sql: string, ...args: unknown[]) => db.prepare(`EXPLAIN ${sql}`).all(...args).filter((op) => (op as { opcode: string }).opcode === 'OpenEphemeral').length
+  t.equal(ephemeral('INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at) VALUES (?, ?, ?, ?, \'pending\', ?, ?, ?, ?, ?)', 'a', 'b', 'c', 'd', 1, 2, 3, 4, 5), 0, 'a ticket insert builds no temporary b-tree')
+  t.equal(ephemeral('UPDATE outbox SET status = \'delivered\' WHERE id = ?', 'x'), 0, 'nor does a delivery mark')
+  t.match(db.prepare('EXPLAIN QUERY PLAN SELECT * FROM uploads WHERE status NOT IN (\'pending\', \'expired\') AND updated_at < expires_at AND expires_at < 5').all(), [{ detail: /USING INDEX uploads_leftovers/ }], 'the sweeper query still uses its index')
 })

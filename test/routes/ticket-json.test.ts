@@ -1,0 +1,31 @@
+// The ticket's JSON text is JSON.stringify's, byte for byte, though the policy and signature skip its escape check.
+import t from 'tap'
+import { ticketJson } from '../../src/routes/ticket-json.js'
+import type { UploadTicketView } from '../../src/uploads/service.js'
+import { AUTH, build } from '../helpers/build.js'
+
+t.test('tickets the service issues, in both modes', async (t) => {
+  for (const env of [{}, { ENVIRONMENT: 'production', AWS_S3_BUCKET: 'bkt', AWS_REGION: 'ap-southeast-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'to/ken+=', AWS_S3_ENDPOINT: 'http://127.0.0.1:1', S3_SELF_CHECK: 'false', S3_KEY_PREFIX: 'pics/' }]) {
+    const app = await build(t, env)
+    const ticket = await app.uploads.create({ ownerId: 'owner-"1"\u2028', contentType: 'image/png', contentLength: 10 })
+    t.equal(ticketJson(ticket), JSON.stringify(ticket), `${env.ENVIRONMENT ?? 'development'}: the same text, field order included`)
+    const res = await app.inject({ method: 'POST', url: '/v1/uploads', headers: AUTH, payload: { ownerId: 'o', contentType: 'image/jpeg' } })
+    t.equal(res.statusCode, 201)
+    t.same(Object.keys(res.json().upload.fields).slice(-3), ['key', 'Policy', 'X-Amz-Signature'], 'the file is posted after the signed fields, as before')
+  }
+})
+
+t.test('strings that need escaping are escaped as JSON.stringify does', async (t) => {
+  const ticket: UploadTicketView = {
+    uploadId: 'upl_x',
+    key: 'k\n"\\',
+    upload: { method: 'POST', url: 'http://h/\u0000\u001f\u007f\u2028', fields: {} },
+    publicUrl: 'http://h/\ud83d\ude00 \ud83d',
+    expiresAt: '2026-11-28T00:00:00.000Z',
+    maxBytes: 1
+  }
+  t.equal(ticketJson(ticket), JSON.stringify(ticket), 'no policy: stringified as a whole')
+  const odd = { ...ticket, upload: { ...ticket.upload, fields: { 'a"b': 'c\\d', é: '\udc00', Policy: 'eyJ=', 'X-Amz-Signature': '0af' } } }
+  t.equal(ticketJson(odd), JSON.stringify(odd), 'odd field names and values around a policy')
+  t.same(JSON.parse(ticketJson(odd)), odd)
+})
