@@ -19,7 +19,7 @@ export default async function uploadRoutes (app: App) {
     const ticket = await app.uploads.create(req.body)
     // Built by the service from known fields only, so nothing needs filtering: the schema's serializer escapes
     // the ticket's long base64 strings character by character (docs/performance.md).
-    return await reply.code(201).type('application/json; charset=utf-8').send(ticketJson(ticket))
+    return reply.code(201).type('application/json; charset=utf-8').send(ticketJson(ticket))
   })
 
   app.get('/v1/uploads/:uploadId', {

@@ -5,6 +5,7 @@
 // - verify: what S3 checks on the form, for the development upload endpoint.
 import { createHmac, hash, timingSafeEqual } from 'node:crypto'
 import { appError } from '../errors.js'
+import { jsonString } from '../json-string.js'
 
 export interface Credentials { accessKeyId: string, secretAccessKey: string, sessionToken?: string }
 
@@ -175,7 +176,7 @@ export function signPostPolicy (input: PolicyInput): Record<string, string> {
   if (!Number.isInteger(input.expiresSeconds)) throw new TypeError(`expiresSeconds must be an integer, not ${input.expiresSeconds}`)
   const t = template(input, atSecond(input.now.getTime()).amz)
   const fields = Object.assign({}, t.fields)
-  const tail = base64(`${t.rest}{"key":${JSON.stringify(input.key)}}]}`)
+  const tail = base64(`${t.rest}{"key":${jsonString(input.key)}}]}`)
   fields.key = input.key
   fields.Policy = t.b64 + tail
   fields['X-Amz-Signature'] = t.hmac.hex(tail)
