@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
 import { errorHandler, notFoundHandler } from './plugins/error-handler.js'
 import { serviceAuth } from './plugins/service-auth.js'
-import { LazyRequestLogger, OneLinePerRequest } from './logger.js'
+import { AccessLine, LazyRequestLogger, OneLinePerRequest, type LogStream } from './logger.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import completeRoute from './routes/complete.js'
 import demoRoutes from './routes/demo.js'
@@ -48,6 +48,8 @@ declare module 'fastify' {
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
+  /** The logger's own stream (server.ts): access lines are written to it directly (AccessLine). */
+  accessLog?: LogStream
   /** Injected by tests (a fault-injecting wrapper); otherwise built from the config. */
   store?: Store
   storage?: Storage
@@ -70,7 +72,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     requestTimeout: 300_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
-    logController: new OneLinePerRequest(),
+    logController: new OneLinePerRequest(opts.accessLog !== undefined && opts.logger !== undefined && opts.logger !== false ? new AccessLine(opts.accessLog) : undefined),
     ...(opts.logger !== undefined && opts.logger !== false ? { childLoggerFactory: (logger, bindings, childOpts) => new LazyRequestLogger(logger, bindings, childOpts) } : {})
   }).withTypeProvider<TypeBoxTypeProvider>()
 

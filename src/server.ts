@@ -13,7 +13,8 @@ async function main (): Promise<void> {
     process.stderr.write(`image-service: ${err.message}\n`)
     process.exit(78) // EX_CONFIG
   }
-  const app = await buildApp(config, { logger: loggerOptions(config.logLevel, batchedStdout()) })
+  const stream = batchedStdout()
+  const app = await buildApp(config, { logger: loggerOptions(config.logLevel, stream), accessLog: stream })
   // SIGTERM/SIGINT: stop accepting, let in-flight requests and deliveries finish, then exit.
   closeWithGrace({ delay: 25_000 }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')

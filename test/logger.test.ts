@@ -45,3 +45,21 @@ t.test('lines written through a request\'s own logger carry its id, redaction an
   t.same(quiet.json(), { info: false, level: 'warn' }, 'a route level is honoured')
   t.notMatch(lines.join(''), 'not written at warn')
 })
+
+t.test('the access line the service writes itself is the line pino writes', async (t) => {
+  const lineOf = async (direct: boolean, headers: Record<string, string>, url: string) => {
+    const lines: string[] = []
+    const stream = { write (line: string) { lines.push(line) } }
+    const app = await build(t, {}, { logger: loggerOptions('info', stream), ...(direct ? { accessLog: stream } : {}) })
+    await app.inject({ method: 'POST', url, headers: { ...AUTH, ...headers }, payload: { ownerId: 'u1', contentType: 'image/png' }, remoteAddress: '10.1.2.3' })
+    const access = lines.filter((l) => l.includes('"msg":"request completed"'))
+    t.equal(access.length, 1, 'one access line')
+    // Time and duration differ from run to run; everything else, key order included, must not.
+    return (access[0] ?? '').replace(/"time":\d+,/, '"time":T,').replace(/"responseTime":[\d.e-]+,/, '"responseTime":R,')
+  }
+  for (const [headers, url] of [[{ 'x-request-id': 'req-same-1' }, '/v1/uploads'], [{ 'x-request-id': 'req.odd_2' }, '/v1/uploads?x="é"\\upl_abcdefghijklmnop']] as const) {
+    const direct = await lineOf(true, headers, url)
+    t.equal(direct, await lineOf(false, headers, url), `byte for byte: ${url.length} character URL`)
+    t.match(direct, /^\{"level":30,"time":T,"pid":\d+,"hostname":"[^"]+","reqId":"req[.-]/)
+  }
+})

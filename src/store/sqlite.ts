@@ -86,6 +86,8 @@ export class SqliteStore implements Store {
    */
   private readonly unflushed = new Map<string, Promise<void>>()
   private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) })
+  /** A turn's tickets in one transaction (made once: better-sqlite3 builds four wrappers per transaction()). */
+  private readonly insertTickets: (batch: Array<Pending<NewUpload>>) => void
   private readonly stmt
   private readonly wal: WalSync
 
@@ -102,7 +104,8 @@ export class SqliteStore implements Store {
     db.pragma('synchronous = NORMAL')
     this.wal = new WalSync(openSync(`${db.name}-wal`, 'r'), sync)
     this.stmt = {
-      // Positional parameters: binding by name looks each one up in an object built per row.
+      // Positional parameters: binding by name looks each one up in an object built per row. (One INSERT of many
+      // rows was tried: fewer instructions, no faster; docs/performance.md.)
       insertUpload: db.prepare<[string, string, string, string, number, number | null, number, number, number]>(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`),
       getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
@@ -125,6 +128,7 @@ export class SqliteStore implements Store {
       redrive: db.prepare('UPDATE outbox SET status = \'pending\', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = \'dead\''),
       count: db.prepare<[], { status: EventStatus, n: number }>('SELECT status, count(*) AS n FROM outbox GROUP BY status')
     }
+    this.insertTickets = db.transaction((batch: Array<Pending<NewUpload>>) => { for (const p of batch) this.insertRow(p.item) })
   }
 
   createUpload (upload: NewUpload): Promise<void> {
@@ -138,25 +142,26 @@ export class SqliteStore implements Store {
       for (const p of batch) p.reject(failed)
       return
     }
-    const insert = (u: NewUpload) => {
-      const at = u.createdAt.getTime()
-      this.stmt.insertUpload.run(u.id, u.ownerId, u.key, u.contentType, u.maxBytes, u.declaredSize, at, u.expiresAt.getTime(), at)
-    }
     let committed = batch
     try {
-      this.db.transaction(() => { for (const { item } of batch) insert(item) })()
+      this.insertTickets(batch)
     } catch {
       // One bad row must not fail the others: retry each on its own.
       committed = []
       for (const p of batch) {
         try {
-          insert(p.item)
+          this.insertRow(p.item)
           committed.push(p)
         } catch (err) { p.reject(err) }
       }
     }
     if (committed.length === 0) return
     this.wal.durable().then(() => { for (const p of committed) p.resolve() }, (err: unknown) => { for (const p of committed) p.reject(err) })
+  }
+
+  private insertRow (u: NewUpload): void {
+    const at = u.createdAt.getTime()
+    this.stmt.insertUpload.run(u.id, u.ownerId, u.key, u.contentType, u.maxBytes, u.declaredSize, at, u.expiresAt.getTime(), at)
   }
 
   /** After a failed flush nothing more is written or read: what was written since may be gone after a restart. */
