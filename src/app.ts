@@ -107,7 +107,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   // Callback hooks: no promise per request on the hot path.
   app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done() })
   app.addHook('onResponse', (req, reply, done) => {
-    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode }, reply.elapsedTime / 1000)
+    metrics.requests.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
   // A POST without a body (completion from a browser) is not an error.
