@@ -2,6 +2,8 @@
 # Instructions the service's event loop spends per ticket (POST /v1/uploads, production mode), counted by
 # valgrind's callgrind: the same count for the same code whatever else the machine does, so changes of 1% show.
 # Usage: bench/instructions.sh [dist folder] [warm-up requests] [measured requests]   (npm run build first)
+# KEEP=1 keeps the callgrind output (for callgrind_annotate) and prints where it is; NODE_ARGS are given to node
+# (--perf-basic-prof writes /tmp/perf-<pid>.map, which names the JIT code addresses in that output).
 # Caveats (docs/performance.md): valgrind has no SHA extensions (hashing counts high), runs about 50 times slower
 # (per-millisecond and per-second caches hit less), and system calls count as one instruction each: decide with
 # `npm run bench`, not with this alone.
@@ -13,7 +15,7 @@ N="${3:-3000}"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 [ -f "$DIST/server.js" ] || { echo "$DIST/server.js is missing: npm run build first" >&2; exit 1; }
 WORK="$(mktemp -d)"
-trap 'kill "$VG" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill "$VG" 2>/dev/null || true; if [ "${KEEP:-}" = 1 ]; then echo "callgrind output kept in $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 TOKEN=bench-token-0123456789abcdef
 # vgdb finds the process by user and host names, taken from LOGNAME/USER and HOST: the same on both sides.
@@ -23,7 +25,7 @@ env -i PATH="$PATH" HOME="$WORK" LOGNAME="$LOGNAME" USER="$USER" HOST=127.0.0.1 
   AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY \
   AWS_S3_ENDPOINT=http://127.0.0.1:1 AWS_S3_FORCE_PATH_STYLE=true S3_SELF_CHECK=false \
   valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --smc-check=all-non-file --vgdb-prefix="$WORK/vgdb" \
-  --callgrind-out-file="$WORK/cg.out" node "$DIST/server.js" > "$WORK/service.log" 2>&1 &
+  --callgrind-out-file="$WORK/cg.out" node ${NODE_ARGS:-} "$DIST/server.js" > "$WORK/service.log" 2>&1 &
 VG=$!
 for _ in $(seq 600); do node -e 'require("http").get(process.argv[1],(r)=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "http://127.0.0.1:$PORT/health" && break; sleep 0.5; done
 load () {
