@@ -15,7 +15,8 @@ N="${3:-3000}"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 [ -f "$DIST/server.js" ] || { echo "$DIST/server.js is missing: npm run build first" >&2; exit 1; }
 WORK="$(mktemp -d)"
-trap 'kill "$VG" 2>/dev/null || true; if [ "${KEEP:-}" = 1 ]; then echo "callgrind output kept in $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
+VG=""
+trap '[ -n "$VG" ] && kill "$VG" 2>/dev/null; if [ "${KEEP:-}" = 1 ]; then echo "callgrind output kept in $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 TOKEN=bench-token-0123456789abcdef
 # vgdb finds the process by user and host names, taken from LOGNAME/USER and HOST: the same on both sides.
@@ -27,7 +28,12 @@ env -i PATH="$PATH" HOME="$WORK" LOGNAME="$LOGNAME" USER="$USER" HOST=127.0.0.1 
   valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --smc-check=all-non-file --vgdb-prefix="$WORK/vgdb" \
   --callgrind-out-file="$WORK/cg.out" node ${NODE_ARGS:-} "$DIST/server.js" > "$WORK/service.log" 2>&1 &
 VG=$!
-for _ in $(seq 600); do node -e 'require("http").get(process.argv[1],(r)=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "http://127.0.0.1:$PORT/health" && break; sleep 0.5; done
+ready=""
+for _ in $(seq 600); do
+  if node -e 'require("http").get(process.argv[1],(r)=>process.exit(r.statusCode===200?0:1)).on("error",()=>process.exit(1))' "http://127.0.0.1:$PORT/health"; then ready=1; break; fi
+  sleep 0.5
+done
+[ -n "$ready" ] || { echo "the service did not answer /health within 5 minutes; its log:" >&2; tail -20 "$WORK/service.log" >&2; exit 1; }
 load () {
   node "$ROOT/node_modules/autocannon/autocannon.js" -c 50 -a "$1" -j -m POST -I -H content-type=application/json \
     -H "authorization=Bearer $TOKEN" -b '{"ownerId":"user-[<id>]","contentType":"image/png","contentLength":48213}' \
@@ -35,10 +41,12 @@ load () {
 }
 load "$WARM" > /dev/null
 callgrind_control --vgdb-prefix="$WORK/vgdb" -i on "$VG" > /dev/null 2>&1
-OK="$(load "$N" | node -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",()=>console.log(JSON.parse(s.trim().split("\n").pop())["2xx"]))')"
+OK="$(load "$N" | node -e 'let s="";process.stdin.on("data",(d)=>{s+=d}).on("end",()=>{const r=JSON.parse(s.trim().split("\n").pop());console.log(r.non2xx>0||r.errors>0?0:r["2xx"])})')"
 callgrind_control --vgdb-prefix="$WORK/vgdb" -i off "$VG" > /dev/null 2>&1
 callgrind_control --vgdb-prefix="$WORK/vgdb" -d "$VG" > /dev/null 2>&1
-sum () { cat "$@" 2>/dev/null | awk '/^(summary|totals):/ { s += $2 } END { print s + 0 }'; }
+[ "$OK" -gt 0 ] || { echo "no ticket was answered 201 (or some failed); see the service's log" >&2; KEEP=1; exit 1; }
+# One totals line per file (a file written at exit repeats it as summary:).
+sum () { cat "$@" 2>/dev/null | awk '/^totals:/ { s += $2 } END { print s + 0 }'; }
 MAIN="$(sum "$WORK"/cg.out.*-01)"
 ALL="$(sum "$WORK"/cg.out.*)"
 echo "{\"requests\":$OK,\"mainThreadPerTicket\":$((MAIN / OK)),\"allThreadsPerTicket\":$((ALL / OK))}"

@@ -48,7 +48,10 @@ declare module 'fastify' {
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
-  /** The logger's own stream (server.ts): access lines are written to it directly (AccessLine). */
+  /**
+   * The logger's own stream, when the logger is built by loggerOptions() (server.ts): access lines are then written
+   * to it directly by AccessLine, in the format those options give pino.
+   */
   accessLog?: LogStream
   /** Injected by tests (a fault-injecting wrapper); otherwise built from the config. */
   store?: Store

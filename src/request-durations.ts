@@ -21,6 +21,8 @@ export class RequestDurations {
   constructor (private readonly buckets: readonly number[]) {}
 
   observe (method: string, route: string, status: number, seconds: number): void {
+    // As prom-client's observe(): a value that is not a number would poison the series' sum for good.
+    if (!Number.isFinite(seconds)) throw new TypeError(`Value is not a valid number: ${seconds}`)
     let byMethod = this.series.get(route)
     if (byMethod === undefined) this.series.set(route, (byMethod = new Map()))
     let byStatus = byMethod.get(method)

@@ -48,12 +48,15 @@ t.test('lines written through a request\'s own logger carry its id, redaction an
 
 t.test('the access line the service writes itself is the line pino writes', async (t) => {
   const lineOf = async (direct: boolean, headers: Record<string, string>, url: string) => {
-    const lines: string[] = []
-    const stream = { write (line: string) { lines.push(line) } }
-    const app = await build(t, {}, { logger: loggerOptions('info', stream), ...(direct ? { accessLog: stream } : {}) })
+    // Two collectors: pino's and the direct one, so the test knows which wrote the line.
+    const viaPino: string[] = []
+    const viaAccessLine: string[] = []
+    const app = await build(t, {}, { logger: loggerOptions('info', { write (line: string) { viaPino.push(line) } }), ...(direct ? { accessLog: { write (line: string) { viaAccessLine.push(line) } } } : {}) })
     await app.inject({ method: 'POST', url, headers: { ...AUTH, ...headers }, payload: { ownerId: 'u1', contentType: 'image/png' }, remoteAddress: '10.1.2.3' })
-    const access = lines.filter((l) => l.includes('"msg":"request completed"'))
+    const completed = (lines: string[]) => lines.filter((l) => l.includes('"msg":"request completed"'))
+    const access = completed(direct ? viaAccessLine : viaPino)
     t.equal(access.length, 1, 'one access line')
+    t.equal(completed(viaPino).length, direct ? 0 : 1, direct ? 'written by AccessLine, not pino' : 'written by pino')
     // Time and duration differ from run to run; everything else, key order included, must not.
     return (access[0] ?? '').replace(/"time":\d+,/, '"time":T,').replace(/"responseTime":[\d.e-]+,/, '"responseTime":R,')
   }

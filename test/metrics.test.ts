@@ -38,4 +38,6 @@ t.test('RequestDurations exposes what prom-client\'s Histogram exposes for the s
   durations.reset()
   histogram.reset()
   t.equal(await ours.metrics(), await theirs.metrics(), 'after a reset')
+  t.throws(() => durations.observe('GET', '/a', 200, NaN), TypeError, 'a value that is not a number is refused, as prom-client refuses it')
+  t.throws(() => histogram.observe({ method: 'GET', route: '/a', status: 200 }, NaN), TypeError)
 })

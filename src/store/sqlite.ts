@@ -330,7 +330,7 @@ function migrate (db: Database.Database): void {
     db.transaction(() => {
       db.exec(m.sql)
       const broken = db.pragma('foreign_key_check') as unknown[]
-      if (broken.length > 0) throw new Error(`schema migration ${m.version} left ${broken.length} rows with a missing parent`)
+      if (broken.length > 0) throw new Error(`schema migration ${m.version}: ${broken.length} rows refer to a row that does not exist (PRAGMA foreign_key_check lists them); nothing was changed`)
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now())
     }).immediate()
   }

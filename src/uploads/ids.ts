@@ -33,7 +33,8 @@ export const newUploadId = () => `upl_${msHex().padStart(11, '0')}${random16().t
 export const newEventId = () => `msg_${random16().toString('base64url')}`
 /**
  * 32 lower-case hex characters, safe in any file system and URL: the time in milliseconds (48 bits), then 80
- * random bits (unguessable). In time order, the store's unique index on keys grows at its end instead of taking
- * a write at a random page per ticket: at a few hundred thousand uploads that is 40% of an insert's cost.
+ * random bits (unguessable). In time order, an index on keys (PostgreSQL's unique one; SQLite's until schema 4)
+ * grows at its end instead of taking a write at a random page per ticket: at a few hundred thousand uploads that
+ * was 40% of an insert's cost.
  */
 export const newFileStem = () => msHex().padStart(12, '0') + random16().toString('hex', 0, 10)

@@ -131,8 +131,12 @@ t.test('schema 4 rebuilds a schema-3 file: rows, events and foreign keys kept, n
   t.throws(() => db.prepare('INSERT INTO outbox (id, upload_id, type, payload, status, next_attempt_at, created_at) VALUES (\'msg_x\', \'upl_none\', \'t\', \'{}\', \'pending\', 1, 1)').run(), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' }, 'and still point at uploads')
   t.throws(() => db.prepare('UPDATE uploads SET status = \'lost\' WHERE id = \'upl_pending\'').run(), { code: 'SQLITE_CONSTRAINT_CHECK' }, 'statuses are still checked')
   // SQLite checks `IN (...)` of more than two values with a b-tree built on each execution (docs/performance.md).
-  const ephemeral = (sql: string, ...args: unknown[]) => db.prepare(`EXPLAIN ${sql}`).all(...args).filter((op) => (op as { opcode: string }).opcode === 'OpenEphemeral').length
-  t.equal(ephemeral('INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at) VALUES (?, ?, ?, ?, \'pending\', ?, ?, ?, ?, ?)', 'a', 'b', 'c', 'd', 1, 2, 3, 4, 5), 0, 'a ticket insert builds no temporary b-tree')
-  t.equal(ephemeral('UPDATE outbox SET status = \'delivered\' WHERE id = ?', 'x'), 0, 'nor does a delivery mark')
-  t.match(db.prepare('EXPLAIN QUERY PLAN SELECT * FROM uploads WHERE status NOT IN (\'pending\', \'expired\') AND updated_at < expires_at AND expires_at < 5').all(), [{ detail: /USING INDEX uploads_leftovers/ }], 'the sweeper query still uses its index')
+  // The store's own statements are checked: their SQL text, explained.
+  const stmt = (store as unknown as { stmt: Record<string, { source: string }> }).stmt
+  const ephemeral = (name: string, ...args: unknown[]) => db.prepare(`EXPLAIN ${stmt[name]?.source ?? ''}`).all(...args).filter((op) => (op as { opcode: string }).opcode === 'OpenEphemeral').length
+  t.equal(ephemeral('insertUpload', 'a', 'b', 'c', 'd', 1, 2, 3, 4, 5), 0, 'a ticket insert builds no temporary b-tree')
+  t.equal(ephemeral('confirm', 1, 2, 3, 'x'), 0, 'nor does a confirmation')
+  t.equal(ephemeral('delivered', 1, 'x'), 0, 'nor does a delivery mark')
+  t.match(db.prepare(`EXPLAIN QUERY PLAN ${stmt.leftovers?.source ?? ''}`).all({ before: 5, at: 0, id: '', limit: 10 }), [{ detail: /USING INDEX uploads_leftovers/ }], 'the sweeper\'s leftovers query uses its index')
+  t.match(db.prepare(`EXPLAIN QUERY PLAN ${stmt.expiredPending?.source ?? ''}`).all({ before: 5, at: 0, id: '', limit: 10 }), [{ detail: /USING INDEX uploads_pending_expiry/ }], 'and so does its expiry query')
 })
