@@ -113,7 +113,6 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     metrics.requests.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
-  // A POST without a body (completion from a browser) is not an error.
   // A POST without a body (completion from a browser) is not an error; anything else goes through Fastify's own
   // parser (with its prototype-poisoning guard).
   const parseJson = app.getDefaultJsonParser('error', 'error')

@@ -58,6 +58,8 @@ function signingKey (secret: string, shortDate: string, region: string): Buffer 
  */
 class PrefixedHmac {
   private inner: Buffer
+  /** `inner` up to the end of the last message: messages are mostly of one length, so it is rarely made again. */
+  private message: Buffer
   private readonly start: number
   private readonly outer: Buffer
 
@@ -72,6 +74,7 @@ class PrefixedHmac {
     this.inner = Buffer.alloc(this.start + 256)
     pad(0x36).copy(this.inner)
     this.inner.write(prefix, 64)
+    this.message = this.inner.subarray(0, this.start)
     this.outer = Buffer.alloc(96)
     pad(0x5c).copy(this.outer)
   }
@@ -84,7 +87,9 @@ class PrefixedHmac {
       this.inner = grown
     }
     this.inner.write(rest, this.start)
-    hash('sha256', this.inner.subarray(0, end), 'buffer').copy(this.outer, 64)
+    if (this.message.length !== end || this.message.buffer !== this.inner.buffer) this.message = this.inner.subarray(0, end)
+    // As 'binary' (latin1) text, one char per byte, so exact: a Buffer result costs more than the hashing.
+    this.outer.write(hash('sha256', this.message, 'binary'), 64, 'binary')
     return hash('sha256', this.outer, 'hex')
   }
 }

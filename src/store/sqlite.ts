@@ -1,7 +1,8 @@
 // The embedded store: one SQLite file under DATA_DIR (better-sqlite3, synchronous and fast).
 // Commits do not wait for the disk inside SQLite: a write that must survive power loss awaits `durable()`, a flush
 // of the WAL on the thread pool that every commit of the meantime shares (wal-sync.ts). Ticket inserts are
-// group-committed: the inserts queued within one turn of the event loop share one transaction.
+// group-committed: the inserts queued within one turn of the event loop share one transaction, and while a flush
+// runs, so do those of every turn until it ends.
 import Database from 'better-sqlite3'
 import { mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
@@ -38,6 +39,10 @@ interface EventRow {
   delivered_at: number | null
 }
 
+type TicketValue = string | number | null
+/** Tickets per INSERT statement: a turn's tickets (about 17 under load) mostly fit in one. */
+const ROWS_PER_INSERT = 32
+
 // No cursor: from before the first record ('' sorts before every id).
 const page = (before: Date, limit: number, after?: PageCursor) =>
   ({ before: before.getTime(), limit, at: after?.expiresAt.getTime() ?? Number.MIN_SAFE_INTEGER, id: after?.id ?? '' })
@@ -73,7 +78,17 @@ const toEvent = (r: EventRow): OutboxEvent => ({
 /** `sync`: the WAL flush, replaced by tests to hold or fail it. */
 export function openSqliteStore (dataDir: string, opts: { file?: string, sync?: SyncFn } = {}): SqliteStore {
   mkdirSync(dataDir, { recursive: true })
-  return new SqliteStore(new Database(join(dataDir, opts.file ?? 'image-service.sqlite')), opts.sync)
+  const file = join(dataDir, opts.file ?? 'image-service.sqlite')
+  const db = new Database(file)
+  try {
+    return new SqliteStore(db, opts.sync)
+  } catch (err) {
+    db.close()
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+      throw new Error(`${file} is open in another process: an SQLite file belongs to one image-service process (stop the other one; for several replicas set DATABASE_URL, docs/replicas.md)`, { cause: err })
+    }
+    throw err
+  }
 }
 
 export class SqliteStore implements Store {
@@ -85,14 +100,21 @@ export class SqliteStore implements Store {
    * change a power failure could still take back. (New tickets are not here: nobody knows their ids yet.)
    */
   private readonly unflushed = new Map<string, Promise<void>>()
-  private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) })
-  /** A turn's tickets in one transaction (made once: better-sqlite3 builds four wrappers per transaction()). */
+  /** A turn's tickets, or, while a flush runs, every ticket until it ends: one commit (WalSync.afterFlush). */
+  private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) }, (resume) => this.wal.afterFlush(resume))
+  /** More tickets than one INSERT takes, in one transaction (made once: better-sqlite3 builds four wrappers per call). */
   private readonly insertTickets: (batch: Array<Pending<NewUpload>>) => void
+  /** The INSERT of n tickets at [n], prepared when first needed. */
+  private readonly ticketInserts: Array<Database.Statement<[TicketValue[]]> | undefined> = []
   private readonly stmt
   private readonly wal: WalSync
 
   constructor (db: Database.Database, sync?: SyncFn) {
     this.db = db
+    // The file belongs to this process (docs/replicas.md), and SQLite is told so: no file lock per transaction and
+    // the WAL index in memory instead of a shared-memory file (docs/performance.md). Set before the first read, so
+    // a second process is refused at once (SQLITE_BUSY) instead of sharing the file.
+    db.pragma('locking_mode = EXCLUSIVE')
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
     // Checkpoint every ~40 MB of WAL instead of ~4 MB: a page rewritten by many commits is copied back once.
@@ -104,10 +126,6 @@ export class SqliteStore implements Store {
     db.pragma('synchronous = NORMAL')
     this.wal = new WalSync(openSync(`${db.name}-wal`, 'r'), sync)
     this.stmt = {
-      // Positional parameters: binding by name looks each one up in an object built per row. (One INSERT of many
-      // rows was tried: fewer instructions, no faster; docs/performance.md.)
-      insertUpload: db.prepare<[string, string, string, string, number, number | null, number, number, number]>(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
-        VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`),
       getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
       confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
       insertEvent: db.prepare(`INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at)
@@ -128,7 +146,9 @@ export class SqliteStore implements Store {
       redrive: db.prepare('UPDATE outbox SET status = \'pending\', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = \'dead\''),
       count: db.prepare<[], { status: EventStatus, n: number }>('SELECT status, count(*) AS n FROM outbox GROUP BY status')
     }
-    this.insertTickets = db.transaction((batch: Array<Pending<NewUpload>>) => { for (const p of batch) this.insertRow(p.item) })
+    this.insertTickets = db.transaction((batch: Array<Pending<NewUpload>>) => {
+      for (let from = 0; from < batch.length; from += ROWS_PER_INSERT) this.insertRows(batch, from, Math.min(batch.length, from + ROWS_PER_INSERT))
+    })
   }
 
   createUpload (upload: NewUpload): Promise<void> {
@@ -144,24 +164,39 @@ export class SqliteStore implements Store {
     }
     let committed = batch
     try {
-      this.insertTickets(batch)
+      // Up to ROWS_PER_INSERT tickets are one statement, so one transaction without BEGIN and COMMIT.
+      if (batch.length <= ROWS_PER_INSERT) this.insertRows(batch, 0, batch.length)
+      else this.insertTickets(batch)
     } catch {
       // One bad row must not fail the others: retry each on its own.
       committed = []
-      for (const p of batch) {
+      for (let i = 0; i < batch.length; i++) {
         try {
-          this.insertRow(p.item)
-          committed.push(p)
-        } catch (err) { p.reject(err) }
+          this.insertRows(batch, i, i + 1)
+          committed.push(batch[i] as Pending<NewUpload>)
+        } catch (err) { batch[i]?.reject(err) }
       }
     }
     if (committed.length === 0) return
     this.wal.durable().then(() => { for (const p of committed) p.resolve() }, (err: unknown) => { for (const p of committed) p.reject(err) })
   }
 
-  private insertRow (u: NewUpload): void {
-    const at = u.createdAt.getTime()
-    this.stmt.insertUpload.run(u.id, u.ownerId, u.key, u.contentType, u.maxBytes, u.declaredSize, at, u.expiresAt.getTime(), at)
+  /**
+   * Tickets [from, to) of a batch with one INSERT of as many rows: per statement run, better-sqlite3 builds a result
+   * object and SQLite opens a cursor per index, so one run for the batch saves both per row (docs/performance.md).
+   * Positional parameters: binding by name looks each one up in an object.
+   */
+  private insertRows (batch: Array<Pending<NewUpload>>, from: number, to: number): void {
+    const values: TicketValue[] = []
+    for (let i = from; i < to; i++) {
+      const u = (batch[i] as Pending<NewUpload>).item
+      const at = u.createdAt.getTime()
+      values.push(u.id, u.ownerId, u.key, u.contentType, u.maxBytes, u.declaredSize, at, u.expiresAt.getTime(), at)
+    }
+    const n = to - from
+    const insert = this.ticketInserts[n] ??= this.db.prepare<[TicketValue[]]>(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
+      VALUES ${Array.from({ length: n }, () => "(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)").join(', ')}`)
+    insert.run(values)
   }
 
   /** After a failed flush nothing more is written or read: what was written since may be gone after a restart. */

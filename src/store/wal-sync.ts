@@ -3,7 +3,8 @@
 // finished on libuv's thread pool: the flush synchronous = FULL would do inside COMMIT, moved off the event loop,
 // which meanwhile goes on parsing, signing and committing the next requests.
 //
-// One flush runs at a time: callers that come while one runs share the next, started as soon as it ends.
+// One flush runs at a time: callers that come while one runs share the next, started as soon as it ends, or at
+// the end of that turn when a caller asked to commit first (afterFlush).
 import { closeSync, fdatasync } from 'node:fs'
 
 interface Waiter { resolve: () => void, reject: (err: Error) => void }
@@ -16,6 +17,8 @@ export class WalSync {
   private failure: Error | undefined
   private closed = false
   private idle: (() => void) | undefined
+  /** Called when the running flush ends, before the next one starts (afterFlush). */
+  private after: Array<() => void> = []
 
   constructor (private readonly fd: number, private readonly sync: SyncFn = fdatasync) {}
 
@@ -27,6 +30,18 @@ export class WalSync {
       this.waiting.push({ resolve, reject })
       if (!this.flushing) this.flush()
     })
+  }
+
+  /**
+   * While a flush runs: `commit` is called when it ends, and the next flush waits until the end of that turn of
+   * the event loop, so what `commit` schedules for then (a setImmediate) rides it. Returns false, and never calls
+   * `commit`, when no flush runs. The ticket batch waits so: rows committed while a flush runs would wait for the
+   * next flush anyway, and held back they make one commit instead of one per turn (docs/performance.md).
+   */
+  afterFlush (commit: () => void): boolean {
+    if (!this.flushing) return false
+    this.after.push(commit)
+    return true
   }
 
   /** The error of a failed flush, once one failed: every write and read after it is refused. */
@@ -47,8 +62,16 @@ export class WalSync {
       this.flushing = false
       if (err !== null) this.failure ??= err
       const failure = this.failure
+      const after = this.after
+      this.after = []
+      for (const commit of after) commit()
       if (failure === undefined) {
         for (const w of batch) w.resolve()
+        if (after.length > 0) {
+          // Queued after the callers' own setImmediate: by then their commit has started the flush, or nothing did.
+          setImmediate(() => { if (!this.flushing && this.waiting.length > 0) this.flush() })
+          return
+        }
         if (this.waiting.length > 0) { this.flush(); return }
       } else {
         for (const w of [...batch, ...this.waiting.splice(0)]) w.reject(failure)

@@ -1,6 +1,8 @@
 // The Store contract: every implementation (sqlite.ts, postgres.ts) must pass this suite unchanged.
 // `setup(t)` prepares a fresh, empty database for one test and returns an opener; every store opened with it
 // shares that database (a reopen after close, or a second replica), and is closed when the test ends.
+// `replicas: false` (SQLite: one process per file, opened exclusively): the tests of two replicas run with one
+// store playing both parts, and a second view of the database is the store closed and opened again.
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import type { NewEvent, NewUpload, OutboxEvent, Store, UploadRecord } from '../../src/store/store.js'
@@ -47,8 +49,11 @@ async function seedEvent (store: Store, due: Date): Promise<OutboxEvent> {
 
 const ids = (events: Array<{ id: string }>) => events.map((e) => e.id)
 
-export function storeContract (t: Test, setup: StoreSetup): void {
-  /** A fresh database and one store on it; `open` gives further stores on the same database. */
+export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boolean }): void {
+  /**
+   * A fresh database and one store on it (`first`); `open` gives further stores on the same database, `replica`
+   * another replica next to a store, `another` a second view of what a store committed.
+   */
   async function fresh (t: Test) {
     const opener = await setup(t)
     const open = async () => {
@@ -57,7 +62,13 @@ export function storeContract (t: Test, setup: StoreSetup): void {
       t.teardown(async () => { if (!closed) await store.close() })
       return { store, close: async () => { closed = true; await store.close() } }
     }
-    return { store: (await open()).store, open }
+    const first = await open()
+    const replica = async (store: Store) => (opts.replicas ? (await open()).store : store)
+    const another = async (h: typeof first) => {
+      if (!opts.replicas) await h.close()
+      return (await open()).store
+    }
+    return { store: first.store, first, open, replica, another }
   }
 
   t.test('createUpload → getUpload round-trips every field', async (t) => {
@@ -71,7 +82,7 @@ export function storeContract (t: Test, setup: StoreSetup): void {
   })
 
   t.test('concurrent createUpload calls are each durable when they resolve; one duplicate fails alone', async (t) => {
-    const { store, open } = await fresh(t)
+    const { store, first, another } = await fresh(t)
     const existing = newUpload()
     await store.createUpload(existing)
     const batch = Array.from({ length: 50 }, () => newUpload())
@@ -81,14 +92,13 @@ export function storeContract (t: Test, setup: StoreSetup): void {
     ])
     t.equal(results.filter((r) => r.status === 'fulfilled').length, 50, 'every good insert resolves')
     t.equal(results.at(-1)?.status, 'rejected', 'the duplicate id is refused')
-    const other = (await open()).store
+    const other = await another(first)
     for (const u of batch) t.equal((await other.getUpload(u.id))?.status, 'pending', 'visible to another connection')
-    t.equal((await store.getUpload(existing.id))?.key, existing.key, 'the original row is untouched')
+    t.equal((await other.getUpload(existing.id))?.key, existing.key, 'the original row is untouched')
   })
 
   t.test('close commits queued inserts first', async (t) => {
-    const { open } = await fresh(t)
-    const first = await open()
+    const { first, open } = await fresh(t)
     const u = newUpload()
     const created = first.store.createUpload(u)
     await first.close()
@@ -130,8 +140,8 @@ export function storeContract (t: Test, setup: StoreSetup): void {
   })
 
   t.test('concurrent confirmations of one upload write exactly one event', async (t) => {
-    const { store, open } = await fresh(t)
-    const other = (await open()).store
+    const { store, replica } = await fresh(t)
+    const other = await replica(store)
     const u = newUpload()
     await store.createUpload(u)
     let n = 0
@@ -269,8 +279,8 @@ export function storeContract (t: Test, setup: StoreSetup): void {
   })
 
   t.test('a lapsed lease (a replica that died) is claimed again', async (t) => {
-    const { store, open } = await fresh(t)
-    const replicaB = (await open()).store
+    const { store, replica } = await fresh(t)
+    const replicaB = await replica(store)
     const e = await seedEvent(store, at(0))
     t.same(ids(await store.claimEvents(at(1000), 10, 5000)), [e.id], 'replica A claims')
     t.same(await replicaB.claimEvents(at(5999), 10, 5000), [], 'still leased just before it lapses')
@@ -281,8 +291,8 @@ export function storeContract (t: Test, setup: StoreSetup): void {
   })
 
   t.test('renewLease extends a claim still held, and only that', async (t) => {
-    const { store, open } = await fresh(t)
-    const replicaB = (await open()).store
+    const { store, replica } = await fresh(t)
+    const replicaB = await replica(store)
     const e = await seedEvent(store, at(0))
     await store.claimEvents(at(1000), 10, 5000)
     t.equal(await store.renewLease(e.id, at(6000), at(9000)), true, 'held: extended')
@@ -297,8 +307,8 @@ export function storeContract (t: Test, setup: StoreSetup): void {
   })
 
   t.test('concurrent claims from two stores never return the same event', async (t) => {
-    const { store, open } = await fresh(t)
-    const replicaB = (await open()).store
+    const { store, replica } = await fresh(t)
+    const replicaB = await replica(store)
     const seeded = []
     for (let i = 0; i < 60; i++) seeded.push(await seedEvent(store, at(i)))
     const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? store : replicaB).claimEvents(at(1000), 10, LEASE)))

@@ -17,7 +17,7 @@ t.test('Store contract', { skip }, async (t) => {
   storeContract(t, async (t) => {
     const { url } = await testSchema(t)
     return async () => await openPostgresStore(databaseConfig(url))
-  })
+  }, { replicas: true })
 })
 
 t.test('replicas starting at once apply each migration exactly once, in the chosen schema', { skip }, async (t) => {

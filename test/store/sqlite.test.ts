@@ -13,7 +13,7 @@ import type { SyncFn } from '../../src/store/wal-sync.js'
 storeContract(t, async (t) => {
   const dir = scratch(t, 'store-sqlite-')
   return async () => openSqliteStore(dir)
-})
+}, { replicas: false })
 
 /** A WAL flush held until released (the real one then runs), or failed. */
 function heldSync () {
@@ -69,6 +69,37 @@ t.test('commits write the WAL; tickets and confirmations answer only once a flus
   t.equal((await store.countEvents()).delivered, 1)
 })
 
+t.test('tickets that come while a flush runs are committed together when it ends, and ride the next flush', async (t) => {
+  const dir = scratch(t, 'store-sqlite-hold-')
+  const h = heldSync()
+  const store = openSqliteStore(dir, { sync: h.sync })
+  t.teardown(async () => {
+    h.open()
+    await store.close()
+  })
+  const db = (store as unknown as { db: Database.Database }).db
+  const rows = () => (db.prepare('SELECT count(*) AS n FROM uploads').get() as { n: number }).n
+  const first = store.createUpload(upload('upl_hold_1'))
+  await pending(first)
+  t.equal(rows(), 1, 'the first ticket is committed at the end of its turn, and its flush runs')
+  // Three more, each in a turn of its own, while that flush is held.
+  const later: Array<Promise<void>> = []
+  for (const id of ['upl_hold_2', 'upl_hold_3', 'upl_hold_4']) {
+    later.push(store.createUpload(upload(id)))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.equal(rows(), 1, 'held back while the flush runs: they would wait for the next flush anyway')
+  t.equal(h.held(), 1, 'and no second flush is started for them yet')
+  h.release()
+  await first
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(rows(), 4, 'committed together at the end of the turn the flush ended in')
+  t.equal(h.held(), 1, 'with the one flush that follows')
+  t.ok(await pending(Promise.all(later)), 'not durable before it ends')
+  h.release()
+  await Promise.all(later)
+})
+
 t.test('a failed WAL flush fails the tickets waiting on it and makes the store unready', async (t) => {
   const dir = scratch(t, 'store-sqlite-eio-')
   const h = heldSync()
@@ -87,6 +118,29 @@ t.test('a failed WAL flush fails the tickets waiting on it and makes the store u
   await t.rejects(store.claimEvents(new Date(), 10, 1000), { code: 'EIO' }, 'nor are webhooks sent')
   await t.rejects(store.markDelivered('msg_b', new Date()), { code: 'EIO' })
   await t.rejects(store.getUpload('upl_b'), { code: 'EIO' }, 'nor is anything read back as if it were safe')
+})
+
+t.test('a turn of more tickets than one INSERT takes: all in one transaction, every row whole', async (t) => {
+  const dir = scratch(t, 'store-sqlite-many-')
+  const store = openSqliteStore(dir)
+  t.teardown(async () => await store.close())
+  const batch = Array.from({ length: 70 }, (_, i) => ({ ...upload(`upl_many_${i}`), ownerId: `owner-${i}`, declaredSize: i }))
+  await Promise.all(batch.map((u) => store.createUpload(u)))
+  for (const u of batch) t.match(await store.getUpload(u.id), { ownerId: u.ownerId, key: u.key, declaredSize: u.declaredSize, status: 'pending' })
+  const db = (store as unknown as { db: Database.Database }).db
+  t.equal((db.prepare('SELECT count(*) AS n FROM uploads').get() as { n: number }).n, 70)
+})
+
+t.test('the file belongs to one store: a second one is refused with what to do, and opens once the first closed', async (t) => {
+  const dir = scratch(t, 'store-sqlite-exclusive-')
+  const first = openSqliteStore(dir)
+  await first.createUpload(upload('upl_first'))
+  t.throws(() => openSqliteStore(dir), { message: /image-service\.sqlite is open in another process: .*one image-service process.*DATABASE_URL/ }, 'refused, not shared')
+  t.equal((await first.getUpload('upl_first'))?.id, 'upl_first', 'the first store goes on')
+  await first.close()
+  const again = openSqliteStore(dir)
+  t.teardown(async () => await again.close())
+  t.equal((await again.getUpload('upl_first'))?.id, 'upl_first')
 })
 
 t.test('a closed store opens again: its WAL file, removed on close, is made again for the flush', async (t) => {
@@ -132,9 +186,15 @@ t.test('schema 4 rebuilds a schema-3 file: rows, events and foreign keys kept, n
   t.throws(() => db.prepare('UPDATE uploads SET status = \'lost\' WHERE id = \'upl_pending\'').run(), { code: 'SQLITE_CONSTRAINT_CHECK' }, 'statuses are still checked')
   // SQLite checks `IN (...)` of more than two values with a b-tree built on each execution (docs/performance.md).
   // The store's own statements are checked: their SQL text, explained.
-  const stmt = (store as unknown as { stmt: Record<string, { source: string }> }).stmt
-  const ephemeral = (name: string, ...args: unknown[]) => db.prepare(`EXPLAIN ${stmt[name]?.source ?? ''}`).all(...args).filter((op) => (op as { opcode: string }).opcode === 'OpenEphemeral').length
-  t.equal(ephemeral('insertUpload', 'a', 'b', 'c', 'd', 1, 2, 3, 4, 5), 0, 'a ticket insert builds no temporary b-tree')
+  const internals = store as unknown as { stmt: Record<string, { source: string }>, ticketInserts: Array<{ source: string } | undefined> }
+  const stmt = internals.stmt
+  const explainOps = (source: string | undefined, ...args: unknown[]) => db.prepare(`EXPLAIN ${source ?? ''}`).all(...args).filter((op) => (op as { opcode: string }).opcode === 'OpenEphemeral').length
+  const ephemeral = (name: string, ...args: unknown[]) => explainOps(stmt[name]?.source, ...args)
+  // One ticket, then two in one turn: the INSERTs of one row and of two rows.
+  await store.createUpload(upload('upl_one'))
+  await Promise.all([store.createUpload(upload('upl_two_a')), store.createUpload(upload('upl_two_b'))])
+  t.equal(explainOps(internals.ticketInserts[1]?.source, 'a', 'b', 'c', 'd', 1, 2, 3, 4, 5), 0, 'a ticket insert builds no temporary b-tree')
+  t.equal(explainOps(internals.ticketInserts[2]?.source, ...Array.from({ length: 18 }, (_, i) => i)), 0, 'nor does one of two tickets')
   t.equal(ephemeral('confirm', 1, 2, 3, 'x'), 0, 'nor does a confirmation')
   t.equal(ephemeral('delivered', 1, 'x'), 0, 'nor does a delivery mark')
   t.match(db.prepare(`EXPLAIN QUERY PLAN ${stmt.leftovers?.source ?? ''}`).all({ before: 5, at: 0, id: '', limit: 10 }), [{ detail: /USING INDEX uploads_leftovers/ }], 'the sweeper\'s leftovers query uses its index')

@@ -84,3 +84,55 @@ t.test('a flush that throws at once fails its callers instead of leaving them wa
   await t.rejects(wal.durable(), { code: 'EBADF' })
   await t.rejects(wal.durable(), { code: 'EBADF' }, 'and every later one')
 })
+
+t.test('afterFlush: called when the running flush ends, and the next flush waits for the end of that turn', async (t) => {
+  const h = heldSync()
+  const wal = new WalSync(walFile(t), h.sync)
+  t.equal(wal.afterFlush(() => t.fail('never called when idle')), false, 'idle: nothing to wait for')
+  const first = wal.durable()
+  const waiting = wal.durable()
+  const order: string[] = []
+  let late: Promise<void> | undefined
+  t.equal(wal.afterFlush(() => {
+    order.push('commit called')
+    // What the ticket batch does: commit at the end of the turn, then ask for a flush.
+    setImmediate(() => { order.push(`committed, flushes ${h.started()}`); late = wal.durable() })
+  }), true, 'a flush runs: the caller waits for it')
+  h.release()
+  await first
+  t.same(order, ['commit called'], 'called as the flush ended')
+  t.equal(h.started(), 1, 'the next flush has not started yet, though callers wait for it')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(order, ['commit called', 'committed, flushes 1'], 'the commit at the end of the turn came before the next flush')
+  t.equal(h.started(), 2, 'which its durable() started, for it and the callers that waited')
+  h.release()
+  await Promise.all([waiting, late])
+  t.equal(h.started(), 2, 'one flush for both')
+})
+
+t.test('afterFlush: when the caller commits nothing, the callers waiting still get their flush', async (t) => {
+  const h = heldSync()
+  const wal = new WalSync(walFile(t), h.sync)
+  const first = wal.durable()
+  const waiting = wal.durable()
+  wal.afterFlush(() => {})
+  h.release()
+  await first
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(h.started(), 2, 'started at the end of the turn')
+  h.release()
+  await waiting
+})
+
+t.test('afterFlush: a failed flush still calls back, and nothing flushes after it', async (t) => {
+  const h = heldSync()
+  const wal = new WalSync(walFile(t), h.sync)
+  const first = wal.durable()
+  let called = false
+  wal.afterFlush(() => { called = true })
+  h.failWith(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
+  h.release()
+  await t.rejects(first, { code: 'EIO' })
+  t.ok(called, 'the caller learns the flush ended (its own writes then see the failure)')
+  t.equal(h.started(), 1)
+})
