@@ -113,7 +113,7 @@ export class SqliteStore implements Store {
     this.db = db
     // The file belongs to this process (docs/replicas.md), and SQLite is told so: no file lock per transaction and
     // the WAL index in memory instead of a shared-memory file (docs/performance.md). Set before the first read, so
-    // a second process is refused at once (SQLITE_BUSY) instead of sharing the file.
+    // a second process is refused (SQLITE_BUSY, after the 5 s busy timeout) instead of sharing the file.
     db.pragma('locking_mode = EXCLUSIVE')
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')

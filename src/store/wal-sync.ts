@@ -68,8 +68,13 @@ export class WalSync {
       if (failure === undefined) {
         for (const w of batch) w.resolve()
         if (after.length > 0) {
-          // Queued after the callers' own setImmediate: by then their commit has started the flush, or nothing did.
-          setImmediate(() => { if (!this.flushing && this.waiting.length > 0) this.flush() })
+          // Queued after the callers' own setImmediate: by then their commit has started the flush, or nothing did
+          // (and with nobody waiting, a close() waiting for the idle moment gets it here).
+          setImmediate(() => {
+            if (this.flushing) return
+            if (this.waiting.length > 0) this.flush()
+            else this.idle?.()
+          })
           return
         }
         if (this.waiting.length > 0) { this.flush(); return }

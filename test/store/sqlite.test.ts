@@ -120,7 +120,7 @@ t.test('a failed WAL flush fails the tickets waiting on it and makes the store u
   await t.rejects(store.getUpload('upl_b'), { code: 'EIO' }, 'nor is anything read back as if it were safe')
 })
 
-t.test('a turn of more tickets than one INSERT takes: all in one transaction, every row whole', async (t) => {
+t.test('a turn of more tickets than one INSERT takes: every row committed, whole', async (t) => {
   const dir = scratch(t, 'store-sqlite-many-')
   const store = openSqliteStore(dir)
   t.teardown(async () => await store.close())

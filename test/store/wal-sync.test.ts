@@ -136,3 +136,17 @@ t.test('afterFlush: a failed flush still calls back, and nothing flushes after i
   t.ok(called, 'the caller learns the flush ended (its own writes then see the failure)')
   t.equal(h.started(), 1)
 })
+
+t.test('afterFlush then close(): close() ends once the flush has, even when nothing is committed after it', async (t) => {
+  const file = join(scratch(t, 'wal-sync-'), 'wal')
+  writeFileSync(file, 'x')
+  const h = heldSync()
+  const wal = new WalSync(openSync(file, 'r'), h.sync)
+  const first = wal.durable()
+  wal.afterFlush(() => {})
+  const closing = wal.close()
+  h.release()
+  await first
+  await closing
+  t.equal(h.started(), 1, 'no flush after it')
+})
