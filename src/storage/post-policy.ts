@@ -99,7 +99,10 @@ class PrefixedHmac {
  * the limit): one frozen pair per combination, so signPostPolicy sees the same objects ticket after ticket.
  */
 const forms = new Map<string, Pick<PolicyInput, 'fields' | 'conditions'>>()
+/** The last pair asked for: tickets mostly ask for the same one, and the lookup key costs a string per ticket. */
+let lastForm: { contentType: string, maxBytes: number, form: Pick<PolicyInput, 'fields' | 'conditions'> } | undefined
 export function formConditions (contentType: string, maxBytes: number): Pick<PolicyInput, 'fields' | 'conditions'> {
+  if (lastForm !== undefined && lastForm.contentType === contentType && lastForm.maxBytes === maxBytes) return lastForm.form
   const id = `${contentType} ${maxBytes}`
   let form = forms.get(id)
   if (form === undefined) {
@@ -110,6 +113,7 @@ export function formConditions (contentType: string, maxBytes: number): Pick<Pol
     })
     forms.set(id, form)
   }
+  lastForm = { contentType, maxBytes, form }
   return form
 }
 

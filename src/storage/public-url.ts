@@ -1,8 +1,10 @@
 // The one place public image URLs are built (CONTRACT.md "Public image URLs").
 import type { Config } from '../config.js'
 
-// Each segment percent-encoded, slashes kept: one pass (a literal "%2F" in a key is encoded as "%252F").
-const encodeKey = (key: string) => encodeURIComponent(key).replaceAll('%2F', '/')
+// Each segment percent-encoded, slashes kept: one pass (a literal "%2F" in a key is encoded as "%252F"). The keys
+// the service makes are made of characters encodeURIComponent keeps (and slashes): those are returned as they are.
+const UNRESERVED = /^[\w.!~*'()/-]*$/
+const encodeKey = (key: string) => (UNRESERVED.test(key) ? key : encodeURIComponent(key).replaceAll('%2F', '/'))
 
 /** Returns key → public URL for the configured mode. */
 export function publicUrlBuilder (config: Pick<Config, 'mode' | 'publicBaseUrl' | 's3'>): (key: string) => string {
