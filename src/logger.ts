@@ -69,6 +69,11 @@ export function batchedStdout (out: { write: (text: string) => unknown } = proce
  */
 export class AccessLine {
   private readonly bindings = `,"pid":${process.pid},"hostname":${jsonString(hostname())}`
+  // Consecutive lines mostly repeat these: each keeps the text of its last value.
+  private readonly label = new LastText(jsonString)
+  private readonly method = new LastText(jsonString)
+  private readonly url = new LastText((url) => jsonString(maskUploadIds(url)))
+  private readonly ip = new LastText((ip) => `,"ip":${jsonString(ip)}`)
 
   constructor (private readonly stream: LogStream) {}
 
@@ -76,7 +81,21 @@ export class AccessLine {
     const id = jsonString(request.id)
     const ip = request.ip as string | undefined
     const time = reply.elapsedTime
-    this.stream.write(`{"level":30,"time":${Date.now()}${this.bindings},${jsonString(idLabel)}:${id},"req":{"method":${jsonString(request.method)},"url":${jsonString(maskUploadIds(request.url))},"id":${id}${ip === undefined ? '' : `,"ip":${jsonString(ip)}`}},"res":{"statusCode":${reply.statusCode}},"responseTime":${Number.isFinite(time) ? time : 'null'},"msg":"request completed"}\n`)
+    this.stream.write(`{"level":30,"time":${Date.now()}${this.bindings},${this.label.of(idLabel)}:${id},"req":{"method":${this.method.of(request.method)},"url":${this.url.of(request.url)},"id":${id}${ip === undefined ? '' : this.ip.of(ip)}},"res":{"statusCode":${reply.statusCode}},"responseTime":${Number.isFinite(time) ? time : 'null'},"msg":"request completed"}\n`)
+  }
+}
+
+/** A string's text as `make` writes it, made again only when the string differs from the last one. */
+class LastText {
+  private value: string | undefined
+  private text = ''
+  constructor (private readonly make: (value: string) => string) {}
+  of (value: string): string {
+    if (value !== this.value) {
+      this.text = this.make(value)
+      this.value = value
+    }
+    return this.text
   }
 }
 

@@ -70,6 +70,20 @@ t.test('the access line the service writes itself is the line pino writes', asyn
   }
 })
 
+t.test('consecutive access lines each carry their own method, URL and address', async (t) => {
+  const lines: string[] = []
+  const app = await build(t, {}, { logger: loggerOptions('info', { write () {} }), accessLog: { write (line: string) { lines.push(line) } } })
+  const requests = [
+    { method: 'POST', url: '/v1/uploads', remoteAddress: '10.1.2.3' },
+    { method: 'POST', url: '/v1/uploads?a=1', remoteAddress: '10.1.2.3' },
+    { method: 'GET', url: '/v1/uploads?a=1', remoteAddress: '10.9.9.9' },
+    { method: 'POST', url: '/v1/uploads', remoteAddress: '10.1.2.3' }
+  ] as const
+  for (const r of requests) await app.inject({ ...r, headers: AUTH, ...(r.method === 'POST' ? { payload: { ownerId: 'u1', contentType: 'image/png' } } : {}) })
+  const req = lines.map((l) => (JSON.parse(l) as { req: unknown }).req)
+  t.match(req, requests.map((r) => ({ method: r.method, url: r.url, ip: r.remoteAddress })), 'nothing carried over from the line before')
+})
+
 t.test('log lines reach stdout in blocks: at the size limit at once, otherwise within the time limit, in order', async (t) => {
   const writes: string[] = []
   const stream = batchedStdout({ write: (text) => writes.push(text) }, { bytes: 100, ms: 30 })

@@ -5,15 +5,49 @@
 import { jsonString } from '../json-string.js'
 import type { UploadTicketView } from '../uploads/service.js'
 
+/**
+ * The form's method, URL and its fields before the key, as text: the same for every ticket of a second, content
+ * type and size limit. Kept with the strings it was made from (names and values in turn) and reused while a
+ * ticket has the same ones, compared by identity first: the signer hands out the same strings (docs/performance.md).
+ */
+let head = { method: '', url: '', parts: [] as string[], text: '' }
+
+function formHead (method: string, url: string, fields: Record<string, string>, n: number): string {
+  const parts: string[] = []
+  let text = ''
+  for (const name in fields) {
+    if (parts.length === 2 * n) break
+    if (name === 'Policy' || name === 'X-Amz-Signature') continue
+    const value = fields[name] ?? ''
+    parts.push(name, value)
+    text += `${jsonString(name)}:${jsonString(value)},`
+  }
+  head = { method, url, parts, text: `"method":${jsonString(method)},"url":${jsonString(url)},"fields":{${text}` }
+  return head.text
+}
+
 export function ticketJson (ticket: UploadTicketView): string {
-  const fields = ticket.upload.fields
+  const { method, url, fields } = ticket.upload
   const policy = fields.Policy
   const signature = fields['X-Amz-Signature']
   if (policy === undefined || signature === undefined) return JSON.stringify(ticket)
-  let form = ''
+  // Fields before the key: compared with the remembered ones. The key and what follows: written each time.
+  let n = 0
+  let same = method === head.method && url === head.url
+  let rest = ''
+  let atKey = false
   // The signer adds Policy and X-Amz-Signature last: they stay last, so the form's field order is unchanged.
   for (const name in fields) {
-    if (name !== 'Policy' && name !== 'X-Amz-Signature') form += `${jsonString(name)}:${jsonString(fields[name] ?? '')},`
+    if (name === 'Policy' || name === 'X-Amz-Signature') continue
+    const value = fields[name] ?? ''
+    if (!atKey && name !== 'key') {
+      if (same && (head.parts[2 * n] !== name || head.parts[2 * n + 1] !== value)) same = false
+      n++
+    } else {
+      atKey = true
+      rest += `${jsonString(name)}:${jsonString(value)},`
+    }
   }
-  return `{"uploadId":${jsonString(ticket.uploadId)},"key":${jsonString(ticket.key)},"upload":{"method":${jsonString(ticket.upload.method)},"url":${jsonString(ticket.upload.url)},"fields":{${form}"Policy":"${policy}","X-Amz-Signature":"${signature}"}},"publicUrl":${jsonString(ticket.publicUrl)},"expiresAt":${jsonString(ticket.expiresAt)},"maxBytes":${Number.isFinite(ticket.maxBytes) ? String(ticket.maxBytes) : 'null'}}`
+  const form = same && head.parts.length === 2 * n ? head.text : formHead(method, url, fields, n)
+  return `{"uploadId":${jsonString(ticket.uploadId)},"key":${jsonString(ticket.key)},"upload":{${form}${rest}"Policy":"${policy}","X-Amz-Signature":"${signature}"}},"publicUrl":${jsonString(ticket.publicUrl)},"expiresAt":${jsonString(ticket.expiresAt)},"maxBytes":${Number.isFinite(ticket.maxBytes) ? String(ticket.maxBytes) : 'null'}}`
 }

@@ -29,3 +29,24 @@ t.test('strings that need escaping are escaped as JSON.stringify does', async (t
   t.equal(ticketJson(odd), JSON.stringify(odd), 'odd field names and values around a policy')
   t.same(JSON.parse(ticketJson(odd)), odd)
 })
+
+t.test('the remembered head of the form is used only for the same method, URL and fields before the key', async (t) => {
+  const fields = { 'Content-Type': 'image/png', bucket: 'b', 'X-Amz-Date': '20261128T000000Z', key: 'k1', Policy: 'eyJ=', 'X-Amz-Signature': '0af' }
+  const ticket: UploadTicketView = {
+    uploadId: 'upl_1', key: 'k1', upload: { method: 'POST', url: 'http://h/b', fields }, publicUrl: 'http://h/k1', expiresAt: '2026-11-28T00:00:00.000Z', maxBytes: 5
+  }
+  const variants: UploadTicketView[] = [
+    ticket,
+    { ...ticket, key: 'k2', upload: { ...ticket.upload, fields: { ...fields, key: 'k2' } } },
+    { ...ticket, upload: { ...ticket.upload, fields: { ...fields, 'X-Amz-Date': '20261128T000001Z' } } },
+    { ...ticket, upload: { ...ticket.upload, url: 'http://h/c' } },
+    { ...ticket, upload: { ...ticket.upload, fields: { 'Content-Type': 'image/png', bucket: 'b', key: 'k1', Policy: 'eyJ=', 'X-Amz-Signature': '0af' } } },
+    { ...ticket, upload: { ...ticket.upload, fields: { 'Content-Type': 'image/png', bucket: 'b', 'X-Amz-Date': '20261128T000000Z', extra: 'x', key: 'k1', Policy: 'eyJ=', 'X-Amz-Signature': '0af' } } },
+    { ...ticket, upload: { ...ticket.upload, fields: { bucket: 'b', 'Content-Type': 'image/png', key: 'k1', after: 'y"', Policy: 'eyJ=', 'X-Amz-Signature': '0af' } } },
+    ticket
+  ]
+  for (const [i, v] of variants.entries()) {
+    t.equal(ticketJson(v), JSON.stringify(v), `variant ${i}`)
+    t.equal(ticketJson(v), JSON.stringify(v), `variant ${i}, again (from the remembered head)`)
+  }
+})
