@@ -35,7 +35,7 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Node's default young generation: in production uploads go straight to S3 and tickets are the hot path, which a
-# small young generation slows by a fifth. Development, which streams uploads through the service, caps it with
-# --max-semi-space-size=2 (`npm start`; docker-compose.yml's NODE_OPTIONS): docs/performance.md.
+# No node flags: the service sizes V8's young generation for its mode itself (src/young-generation.ts): held small
+# in development, which streams uploads through the process; V8's default in production, where tickets are the hot
+# path (docs/performance.md). A --max-semi-space-size given here would be left as given.
 CMD ["node", "dist/server.js"]

@@ -9,11 +9,6 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const SERVICE_ENTRY = join(ROOT, 'dist', 'server.js')
-/**
- * The node flag development runs the service with (`npm start`, docker-compose's NODE_OPTIONS): the young generation
- * capped at 2 MiB per semi-space. Production (the image's command) runs without it.
- */
-export const SMALL_YOUNG_GENERATION = '--max-semi-space-size=2'
 export const baseline = (name: string) => join(ROOT, 'bench', 'baselines', name)
 export const loader = (name: string) => join(ROOT, 'bench', 'load', name)
 

@@ -97,7 +97,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   app.decorate('closing', false)
   app.addHook('preClose', async () => { app.closing = true })
   app.addHook('onReady', async () => {
-    dispatcher.start()
+    await dispatcher.start()
     sweeper.start()
   })
   // Before the store closes: no new claims or sweeps; deliveries in flight finish or go back to the queue.

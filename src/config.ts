@@ -1,6 +1,7 @@
 // The only reader of process.env: the environment is parsed once, at the edge, into one typed Config.
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { modeOf, type Mode } from './mode.js'
 
 const Int = (description: string, minimum = 0) =>
   Type.Optional(Type.Integer({ minimum, description }))
@@ -55,7 +56,7 @@ export const EnvSchema = Type.Object({
 })
 export type Env = Static<typeof EnvSchema>
 
-export type Mode = 'development' | 'production'
+export { modeOf, type Mode }
 
 export interface Config {
   mode: Mode
@@ -134,11 +135,6 @@ function describe (name: string, message: string): string {
   const schema = (EnvSchema.properties as Record<string, { description?: string }>)[name]
   const what = message === 'expected union value' ? 'not an accepted value' : message
   return `${name}: ${what}${schema?.description ? ` — ${schema.description}` : ''}`
-}
-
-export function modeOf (env: Pick<Env, 'ENVIRONMENT' | 'DEBUG'>): Mode {
-  if (env.ENVIRONMENT !== undefined) return env.ENVIRONMENT.toLowerCase() === 'production' ? 'production' : 'development'
-  return env.DEBUG !== undefined && /^(false|0)$/i.test(env.DEBUG) ? 'production' : 'development'
 }
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */

@@ -1,32 +1,9 @@
-// Process concerns: configuration from the environment, the logger, listen, signals, graceful close.
-import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
-import { batchedStdout, loggerOptions } from './logger.js'
+// The entry point (node dist/server.js). V8's young generation is sized for the mode before anything else is
+// loaded (young-generation.ts), then the service starts (main.ts).
+import { setFlagsFromString } from 'node:v8'
+import { modeOf } from './mode.js'
+import { youngGenerationFlag } from './young-generation.js'
 
-async function main (): Promise<void> {
-  let config
-  try {
-    config = loadConfig()
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
-    process.stderr.write(`image-service: ${err.message}\n`)
-    process.exit(78) // EX_CONFIG
-  }
-  const stream = batchedStdout()
-  const app = await buildApp(config, { logger: loggerOptions(config.logLevel, stream), accessLog: stream })
-  // SIGTERM/SIGINT: stop accepting, let in-flight requests and deliveries finish, then exit.
-  closeWithGrace({ delay: 25_000 }, async ({ signal, err }) => {
-    if (err !== undefined) app.log.error({ err }, 'closing after an error')
-    else app.log.info({ signal }, 'closing')
-    await app.close()
-  })
-  await app.listen({ host: config.host, port: config.port })
-  app.log.info({ mode: config.mode, storage: app.storage.kind, store: app.store.kind }, 'image-service ready')
-}
-
-main().catch((err: unknown) => {
-  // Start-up failures (self-check, database) carry an actionable message; print it plainly.
-  process.stderr.write(`image-service: failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
-  process.exit(1)
-})
+const flag = youngGenerationFlag(modeOf(process.env), process.execArgv, process.env.NODE_OPTIONS)
+if (flag !== undefined) setFlagsFromString(flag)
+await import('./main.js')

@@ -29,6 +29,11 @@ t.test('mode: ENVIRONMENT, else DEBUG', async (t) => {
   t.equal(modeOf({ DEBUG: '0' }), 'production')
   t.equal(modeOf({ DEBUG: 'true' }), 'development')
   t.equal(modeOf({}), 'development')
+  // As loadConfig reads variables (trimmed, empty is unset): the entry point decides on the raw environment.
+  t.equal(modeOf({ ENVIRONMENT: ' production ' }), 'production')
+  t.equal(modeOf({ ENVIRONMENT: '', DEBUG: '0' }), 'production')
+  t.equal(modeOf({ ENVIRONMENT: '  ', DEBUG: ' false ' }), 'production')
+  t.equal(loadConfig({ ENVIRONMENT: '', DEBUG: '0', AWS_S3_BUCKET: 'my-bucket', SERVICE_TOKENS: 'token-0123456789abcdef' }).mode, 'production', 'the same mode as loadConfig')
 })
 
 t.test('seed variables are honoured', async (t) => {

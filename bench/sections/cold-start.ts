@@ -1,6 +1,6 @@
 // Cold start: from spawning `node` to GET /ready answering 200, for the service (development mode, defaults,
-// a fresh data folder each time; plain `node` as the image starts it: development's young-generation cap adds
-// about 300 ms, docs/performance.md) vs a bare Fastify app with a /ready route. Runs alternate; medians compared.
+// a fresh data folder each time; plain `node dist/server.js`, as `npm start` and the image start it) vs a bare
+// Fastify app with a /ready route. Runs alternate; medians compared.
 import { join } from 'node:path'
 import { baseline, SERVICE_ENTRY, startServer } from '../processes.js'
 import { median, type Row } from '../stats.js'

@@ -3,7 +3,7 @@
 // completions in flight; latency from the completion to the webhook's receipt, under that load and without one.
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { freePort, loader, run, SERVICE_ENTRY, SMALL_YOUNG_GENERATION, startServer } from '../processes.js'
+import { freePort, loader, run, SERVICE_ENTRY, startServer } from '../processes.js'
 import type { Row } from '../stats.js'
 import type { BenchContext } from './context.js'
 
@@ -23,7 +23,7 @@ export async function completionSection (ctx: BenchContext): Promise<Row[]> {
     UPLOADS_DIR: join(dir, 'uploads'),
     WEBHOOK_URL: `http://127.0.0.1:${receiverPort}/hooks`,
     WEBHOOK_SECRET: secret
-  }, { readyPath: '/ready', logFile: join(ctx.work, 'completion-service.log'), port, nodeArgs: [SMALL_YOUNG_GENERATION, ...(ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.work, 'profiles')}`] : [])] })
+  }, { readyPath: '/ready', logFile: join(ctx.work, 'completion-service.log'), port, nodeArgs: ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ctx.work, 'profiles')}`] : [] })
   try {
     const r = JSON.parse(await run(['--import', 'tsx', loader('completions.ts'), JSON.stringify({
       base: service.base, token: ctx.token, count: ctx.completionCount, latencyCount: 200, warmup: 100, concurrency: CONCURRENCY, receiverPort, secret

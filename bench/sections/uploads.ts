@@ -1,10 +1,10 @@
 // Development uploads: 5 MiB PNG-looking files, 20 concurrent, through the full form flow (fields checked
 // against the signed policy, file streamed to disk, linked into place) vs a bare @fastify/multipart route
 // streaming to disk. Rounds alternate; the ratio is the median of per-round ratios. Also the service's peak RSS
-// (VmHWM), as development starts it (`node --max-semi-space-size=2 dist/server.js`) and as plain `node dist/server.js`.
+// (VmHWM), started as `npm start` and the image start it: plain `node dist/server.js`, no flags.
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { baseline, freePort, loader, run, SERVICE_ENTRY, SMALL_YOUNG_GENERATION, startServer, type Server } from '../processes.js'
+import { baseline, freePort, loader, run, SERVICE_ENTRY, startServer, type Server } from '../processes.js'
 import { ratioRow, type Row } from '../stats.js'
 import type { BenchContext } from './context.js'
 
@@ -16,14 +16,14 @@ export async function uploadsSection (ctx: BenchContext): Promise<Row[]> {
   const dir = join(ctx.work, 'uploads')
   const bareDir = join(dir, 'bare')
   mkdirSync(bareDir, { recursive: true })
-  const startService = async (name: string, nodeArgs: string[]) => {
+  const startService = async (name: string) => {
     const port = await freePort()
     return await startServer(name, SERVICE_ENTRY, {
       ...ctx.devEnv,
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       DATA_DIR: join(dir, name, 'data'),
       UPLOADS_DIR: join(dir, name, 'uploads')
-    }, { readyPath: '/ready', logFile: join(ctx.work, `uploads-${name}.log`), port, nodeArgs })
+    }, { readyPath: '/ready', logFile: join(ctx.work, `uploads-${name}.log`), port })
   }
   // The bare route gets a real ticket's fields, so both parse the same form.
   const fieldsOf = async (service: Server) => {
@@ -37,14 +37,14 @@ export async function uploadsSection (ctx: BenchContext): Promise<Row[]> {
   const load = async (server: Server, target: 'service' | 'bare', count: number, fields: Record<string, string>) => {
     const out = JSON.parse(await run(['--import', 'tsx', loader('uploads.ts'), JSON.stringify({ target, base: server.base, token: ctx.token, count, concurrency: CONCURRENCY, size: SIZE, fields })])) as { mbps: number }
     // Keep the disk from filling: the files are not needed once written.
-    for (const d of [bareDir, join(dir, 'default', 'uploads', 'profile'), join(dir, 'small-young', 'uploads', 'profile')]) {
+    for (const d of [bareDir, join(dir, 'service', 'uploads', 'profile')]) {
       if (!existsSync(d)) continue
       for (const f of readdirSync(d, { withFileTypes: true })) if (f.isFile()) rmSync(join(d, f.name), { force: true })
     }
     return out.mbps
   }
 
-  const service = await startService('default', [SMALL_YOUNG_GENERATION])
+  const service = await startService('service')
   const bare = await startServer('bare multipart', baseline('bare-multipart.mjs'), { BENCH_DIR: bareDir }, { readyPath: '/ready', logFile: join(ctx.work, 'uploads-bare.log') })
   const rows: Row[] = []
   try {
@@ -62,23 +62,10 @@ export async function uploadsSection (ctx: BenchContext): Promise<Row[]> {
       ctx.progress(`uploads round ${r + 1}: service ${s.toFixed(0)} MB/s, bare ${m.toFixed(0)} MB/s`)
     }
     const rss = service.peakRss() / MB
-    rows.push(ratioRow('devUploads', `development uploads (5 MiB, ${CONCURRENCY} concurrent)`, 'MB/s', 0.8, rounds), { id: 'devUploadsPeakRss', label: `peak RSS during uploads (as development runs it: node ${SMALL_YOUNG_GENERATION})`, unit: 'MB', service: rss, baseline: bare.peakRss() / MB, target: '< 150 MB', met: rss < 150 })
+    rows.push(ratioRow('devUploads', `development uploads (5 MiB, ${CONCURRENCY} concurrent)`, 'MB/s', 0.8, rounds), { id: 'devUploadsPeakRss', label: 'peak RSS during uploads (node dist/server.js)', unit: 'MB', service: rss, baseline: bare.peakRss() / MB, target: '< 150 MB', met: rss < 150 })
   } finally {
     await Promise.all([service.stop(), bare.stop()])
   }
 
-  // The same load once more with node's default young generation: most of its higher peak is garbage socket
-  // buffers and a young generation grown at start-up, not memory the service holds.
-  const small = await startService('small-young', [])
-  try {
-    const fields = await fieldsOf(small)
-    await load(small, 'service', 20, fields)
-    const mbps = await load(small, 'service', ctx.uploadCount, fields)
-    const rss = small.peakRss() / MB
-    ctx.progress(`uploads with node's default young generation: ${mbps.toFixed(0)} MB/s, peak RSS ${rss.toFixed(0)} MB`)
-    rows.push({ id: 'devUploadsPeakRssPlainNode', label: 'peak RSS during uploads (plain node dist/server.js)', unit: 'MB', service: rss, target: '< 150 MB', met: rss < 150, rounds: [{ mbps }] })
-  } finally {
-    await small.stop()
-  }
   return rows
 }

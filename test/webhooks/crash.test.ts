@@ -1,40 +1,12 @@
 // kill -9 after a confirmation committed, while the receiver is down: the restarted service delivers the event.
 // The service runs as a real child process (node --import tsx src/server.ts) on its own data folder.
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { Webhook } from 'standardwebhooks'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { listen, scratch, TOKEN } from '../helpers/build.js'
+import { startServer } from '../helpers/server-process.js'
 import { confirmed, listEvents } from '../helpers/upload-flow.js'
 import { eventually } from '../helpers/wait.js'
 import { freePort, startReceiver, WEBHOOK_SECRET, webhookEnv } from '../helpers/webhook-receiver.js'
-
-const root = fileURLToPath(new URL('../..', import.meta.url))
-
-async function startService (t: Test, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    // Not the test's own environment: tap's loaders and coverage stay out of the service.
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe']
-  })
-  let stderr = ''
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
-  const exited = once(child, 'exit')
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL')
-      await exited
-    }
-  })
-  const base = `http://127.0.0.1:${env.PORT}`
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}): ${stderr}`)
-    return (await fetch(`${base}/health`).then((r) => r.ok, () => false)) || undefined
-  }, { timeoutMs: 30_000, intervalMs: 50, what: 'the service to listen' })
-  return { child, base, exited }
-}
 
 t.test('SIGKILL between commit and delivery: the event is delivered after restart', async (t) => {
   const [port, receiverPort] = [await freePort(), await freePort()]
@@ -52,14 +24,14 @@ t.test('SIGKILL between commit and delivery: the event is delivered after restar
     ...webhookEnv(`http://127.0.0.1:${receiverPort}/hooks/images`, { WEBHOOK_MAX_ATTEMPTS: '1000', WEBHOOK_TIMEOUT_MS: '1000' })
   }
 
-  const first = await startService(t, env)
+  const first = await startServer(t, env)
   const ticket = await confirmed(first.base, 'owner-crash')
   first.child.kill('SIGKILL')
   const [, signal] = await first.exited
   t.equal(signal, 'SIGKILL')
 
   const receiver = await startReceiver(t, { port: receiverPort })
-  const second = await startService(t, env)
+  const second = await startServer(t, env)
   const [delivery] = await receiver.waitFor(1)
   t.match(new Webhook(WEBHOOK_SECRET).verify(delivery?.body ?? '', delivery?.headers ?? {}), { type: 'image.confirmed', data: { uploadId: ticket.uploadId, ownerId: 'owner-crash', url: ticket.publicUrl } }, 'the signature verifies')
 

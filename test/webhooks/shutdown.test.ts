@@ -51,3 +51,18 @@ t.test('a delivery still in flight after the drain time goes back to the queue, 
   t.equal(deliveries[1]?.id, held?.id, 'the same event, the same webhook-id')
   await eventually(async () => (await second.app.store.getEvent(held?.id ?? ''))?.status === 'delivered' || undefined, { what: 'delivered' })
 })
+
+t.test('a stop() while start() is still loading its HTTP client: the dispatcher stays stopped', async (t) => {
+  const receiver = await startReceiver(t)
+  const { app, base } = await listen(t, { DATA_DIR: scratch(t), UPLOADS_DIR: scratch(t), ...webhookEnv(receiver.url) })
+  await app.dispatcher.stop()
+  const starting = app.dispatcher.start()
+  await app.dispatcher.stop()
+  await starting
+  await confirmed(base, 'owner-stopped')
+  // The poll interval in tests is far shorter than this: a running dispatcher would have delivered by now.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal(receiver.deliveries.length, 0, 'nothing delivered')
+  const [pending] = await app.store.listEvents('pending', 10)
+  t.equal(pending?.status, 'pending', 'the event waits for the next start')
+})
