@@ -1,4 +1,4 @@
-// buildApp(config): the whole service as a Fastify instance. Process concerns (listen, signals) live in server.ts;
+// buildApp(config): the whole service as a Fastify instance. Process concerns (listen, signals) live in main.ts;
 // tests build this, never the server.
 import cors from '@fastify/cors'
 import fastifyStatic from '@fastify/static'
@@ -49,7 +49,7 @@ declare module 'fastify' {
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /**
-   * The logger's own stream, when the logger is built by loggerOptions() (server.ts): access lines are then written
+   * The logger's own stream, when the logger is built by loggerOptions() (main.ts): access lines are then written
    * to it directly by AccessLine, in the format those options give pino.
    */
   accessLog?: LogStream

@@ -102,7 +102,7 @@ class LastText {
 /**
  * One access line per request, when it completes, with the request, status and time together. Fastify's default
  * adds a second line on arrival: twice the logging on the hot path for no information a completed line lacks.
- * With `line` (the service's own stream, server.ts) the line is written by AccessLine, otherwise through pino.
+ * With `line` (the service's own stream, main.ts) the line is written by AccessLine, otherwise through pino.
  */
 export class OneLinePerRequest extends LogController {
   /**

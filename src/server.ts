@@ -6,4 +6,7 @@ import { youngGenerationFlag } from './young-generation.js'
 
 const flag = youngGenerationFlag(modeOf(process.env), process.execArgv, process.env.NODE_OPTIONS)
 if (flag !== undefined) setFlagsFromString(flag)
-await import('./main.js')
+await import('./main.js').catch((err: unknown) => {
+  process.stderr.write(`image-service: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exit(1)
+})

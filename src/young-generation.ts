@@ -2,9 +2,15 @@
 // the process: with V8's default, the young generation grows to 16 MiB per semi-space while the service starts, and
 // with the garbage socket buffers of 20 concurrent uploads the peak passed 150 MB. Held at its starting size it
 // stays near 115 MB, at the same upload speed. Production keeps the default: uploads go straight to S3 there, and
-// tickets, its hot path, take a fifth more CPU with a small young generation.
+// tickets, its hot path, take a fifth more CPU with a small young generation. V8 reads the growth factor each time
+// it would grow the young generation, so it can be set from inside the process; it raises a factor below 2 when it
+// sets up a heap, though, so a Worker started later would undo it (the service starts none; /metrics shows the
+// young generation's size as nodejs_heap_space_size_total_bytes{space="new"}).
 
-/** Node flags that size the young generation: when the operator gives one, the service leaves it to them. */
+/**
+ * Node flags that size the young generation: when the operator gives one, the service leaves it to them. (Node
+ * takes only --max-semi-space-size in NODE_OPTIONS; the other two work on the command line.)
+ */
 const SIZING = /--(max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/
 
 /** The V8 flag to set before anything else is loaded, if any: growth stopped, in development only. */

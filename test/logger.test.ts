@@ -80,8 +80,8 @@ t.test('consecutive access lines each carry their own method, URL and address', 
     { method: 'POST', url: '/v1/uploads', remoteAddress: '10.1.2.3' }
   ] as const
   for (const r of requests) await app.inject({ ...r, headers: AUTH, ...(r.method === 'POST' ? { payload: { ownerId: 'u1', contentType: 'image/png' } } : {}) })
-  const req = lines.map((l) => (JSON.parse(l) as { req: unknown }).req)
-  t.match(req, requests.map((r) => ({ method: r.method, url: r.url, ip: r.remoteAddress })), 'nothing carried over from the line before')
+  const req = lines.map((l) => (JSON.parse(l) as { req: { method: string, url: string, ip: string } }).req).map(({ method, url, ip }) => ({ method, url, ip }))
+  t.strictSame(req, requests.map((r) => ({ method: r.method, url: r.url, ip: r.remoteAddress })), 'nothing carried over from the line before')
 })
 
 t.test('log lines reach stdout in blocks: at the size limit at once, otherwise within the time limit, in order', async (t) => {

@@ -14,8 +14,9 @@ t.test('the flag: development only, and never over the operator\'s own sizing', 
   t.equal(youngGenerationFlag('production', []), undefined)
   t.equal(youngGenerationFlag('development', ['--max-semi-space-size=2']), undefined)
   t.equal(youngGenerationFlag('development', ['--max_semi_space_size=64']), undefined, 'V8 spells flags with underscores too')
-  t.equal(youngGenerationFlag('development', [], '--inspect --semi-space-growth-factor=4'), undefined, 'NODE_OPTIONS counts')
-  t.equal(youngGenerationFlag('development', [], '--min-semi-space-size=1'), undefined)
+  t.equal(youngGenerationFlag('development', [], '--inspect --max-semi-space-size=8'), undefined, 'NODE_OPTIONS counts (it takes only this one of the three)')
+  t.equal(youngGenerationFlag('development', ['--min-semi-space-size=1']), undefined)
+  t.equal(youngGenerationFlag('development', ['--semi-space-growth-factor=4']), undefined)
 })
 
 t.test('a development process keeps its young generation at the starting size through start-up and tickets', async (t) => {

@@ -10,7 +10,8 @@ import type { UploadTicketView } from '../uploads/service.js'
  * type and size limit. Kept with the strings it was made from (names and values in turn) and reused while a
  * ticket has the same ones, compared by identity first: the signer hands out the same strings (docs/performance.md).
  */
-let head = { method: '', url: '', parts: [] as string[], text: '' }
+// Starts with a method no ticket has, so the first ticket always makes it.
+let head = { method: '\0', url: '', parts: [] as string[], text: '' }
 
 function formHead (method: string, url: string, fields: Record<string, string>, n: number): string {
   const parts: string[] = []

@@ -55,7 +55,7 @@ export class Dispatcher {
     this.webhook = config.webhook
     this.sign = signer(config.webhook.secrets)
     this.pollMs = options.pollMs ?? Math.min(1000, Math.max(25, config.webhook.backoffBaseMs))
-    // Within server.ts's 25 s grace period, so what is not done is released rather than left leased.
+    // Within main.ts's 25 s grace period, so what is not done is released rather than left leased.
     this.drainMs = options.drainMs ?? Math.min(config.webhook.timeoutMs, 15_000)
     this.leaseMs = config.webhook.timeoutMs * 2 + 1000
   }
@@ -94,6 +94,9 @@ export class Dispatcher {
     if (!this.running) return
     this.running = false
     clearInterval(this.timer)
+    // This start's pool: deliveries keep using it while they drain, and a start() during the drain makes its own,
+    // which this must not close.
+    const pool = this.pool
     await this.claiming
     const pending = () => Promise.allSettled([...this.inFlight.values()].map((d) => d.done))
     if (this.inFlight.size > 0) {
@@ -107,8 +110,8 @@ export class Dispatcher {
       for (const d of this.inFlight.values()) d.abort.abort()
       await pending()
     }
-    await this.pool?.close()
-    this.pool = undefined
+    if (this.pool === pool) this.pool = undefined
+    await pool?.close()
   }
 
   private async claim (): Promise<void> {

@@ -66,3 +66,19 @@ t.test('a stop() while start() is still loading its HTTP client: the dispatcher 
   const [pending] = await app.store.listEvents('pending', 10)
   t.equal(pending?.status, 'pending', 'the event waits for the next start')
 })
+
+t.test('a start() while a stop() drains keeps its own connection pool', async (t) => {
+  let release = () => {}
+  const held = new Promise<number>((resolve) => { release = () => resolve(204) })
+  const receiver = await startReceiver(t, { answer: (_d, n) => (n === 0 ? held : 204) })
+  const { app, base } = await listen(t, { DATA_DIR: scratch(t), UPLOADS_DIR: scratch(t), ...webhookEnv(receiver.url) }, { webhooks: { drainMs: 10_000 } })
+  await confirmed(base, 'owner-first')
+  await receiver.waitFor(1)
+  const stopping = app.dispatcher.stop()
+  await app.dispatcher.start()
+  release()
+  await stopping
+  const { uploadId } = await confirmed(base, 'owner-second')
+  const [second] = await receiver.waitFor(1, (d) => d.body.includes(uploadId), 10_000)
+  t.ok(second, 'the restarted dispatcher delivers: the drained stop closed only its own pool')
+})
