@@ -66,6 +66,5 @@ export async function uploadsSection (ctx: BenchContext): Promise<Row[]> {
   } finally {
     await Promise.all([service.stop(), bare.stop()])
   }
-
   return rows
 }

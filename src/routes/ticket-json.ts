@@ -9,8 +9,8 @@ import type { UploadTicketView } from '../uploads/service.js'
  * The form's method, URL and its fields before the key, as text: the same for every ticket of a second, content
  * type and size limit. Kept with the strings it was made from (names and values in turn) and reused while a
  * ticket has the same ones, compared by identity first: the signer hands out the same strings (docs/performance.md).
+ * It starts with a method no ticket has, so the first ticket always makes it.
  */
-// Starts with a method no ticket has, so the first ticket always makes it.
 let head = { method: '\0', url: '', parts: [] as string[], text: '' }
 
 function formHead (method: string, url: string, fields: Record<string, string>, n: number): string {
@@ -32,8 +32,8 @@ export function ticketJson (ticket: UploadTicketView): string {
   const policy = fields.Policy
   const signature = fields['X-Amz-Signature']
   if (policy === undefined || signature === undefined) return JSON.stringify(ticket)
-  // Joined, not concatenated: join() writes one flat string, where `+` builds a tree of pieces that has to be
-  // flattened again for the response's length and bytes (0.5 µs a ticket, docs/performance.md).
+  // Joined, not concatenated: join() writes one flat string, where `+` builds a tree of pieces that Fastify's
+  // Buffer.byteLength flattens again for the content length (docs/performance.md, item 32).
   const out = ['{"uploadId":', jsonString(ticket.uploadId), ',"key":', jsonString(ticket.key), ',"upload":{', '']
   // Fields before the key: compared with the remembered ones. The key and what follows: written each time.
   let n = 0
