@@ -16,7 +16,7 @@ import completeRoute from './routes/complete.js'
 import demoRoutes from './routes/demo.js'
 import localUploadRoute from './routes/local-upload.js'
 import opsRoutes from './routes/ops.js'
-import { Confirmed, ErrorSchema, Upload, UploadTicket } from './routes/schemas.js'
+import { Confirmed, ErrorSchema, Upload, UploadTicket, Variant } from './routes/schemas.js'
 import uploadRoutes from './routes/uploads.js'
 import eventRoutes from './routes/events.js'
 import { ImageConfirmedEvent, WebhookEvent } from './routes/webhook-schemas.js'
@@ -29,6 +29,8 @@ import { UploadService } from './uploads/service.js'
 import { Dispatcher, type DispatcherOptions } from './webhooks/dispatcher.js'
 import { Sweeper } from './webhooks/sweeper.js'
 import { openapiDocument } from './openapi.js'
+import { enableDecoders } from './images/decoders.js'
+import { formatOfType, type ImageFormat } from './uploads/formats.js'
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
 
@@ -79,6 +81,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     ...(opts.logger !== undefined && opts.logger !== false ? { childLoggerFactory: (logger, bindings, childOpts) => new LazyRequestLogger(logger, bindings, childOpts) } : {})
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  enableDecoders(config.upload.allowedContentTypes.map((t) => formatOfType(t) as ImageFormat))
   const metrics = createMetrics()
   const store = opts.store ?? await createStore(config, app.log)
   const storage = opts.storage ?? await createStorage(config)
@@ -123,7 +126,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
 
-  for (const schema of [ErrorSchema, UploadTicket, Confirmed, Upload, WebhookEvent, ImageConfirmedEvent]) app.addSchema(schema)
+  for (const schema of [ErrorSchema, UploadTicket, Variant, Confirmed, Upload, WebhookEvent, ImageConfirmedEvent]) app.addSchema(schema)
   await app.register(swagger, openapiDocument(config))
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(opsRoutes)

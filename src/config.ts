@@ -2,9 +2,10 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { modeOf, type Mode } from './mode.js'
+import { DEFAULT_CONTENT_TYPES, formatOfId, formatOfType, FORMATS, VARIANT_FORMATS, type ImageFormat } from './uploads/formats.js'
 
-const Int = (description: string, minimum = 0) =>
-  Type.Optional(Type.Integer({ minimum, description }))
+const Int = (description: string, minimum = 0, maximum?: number) =>
+  Type.Optional(Type.Integer({ minimum, ...(maximum !== undefined ? { maximum } : {}), description: maximum !== undefined ? `${description} (${minimum} to ${maximum})` : description }))
 const Bool = (description: string) => Type.Optional(Type.Boolean({ description }))
 const Str = (description: string, extra: object = {}) =>
   Type.Optional(Type.String({ minLength: 1, description, ...extra }))
@@ -52,7 +53,14 @@ export const EnvSchema = Type.Object({
   UPLOADS_DIR: Str('development: folder holding profile/ (default uploads)'),
   DATABASE_POOL_MAX: Int('PostgreSQL pool size', 1),
   DATABASE_CONNECT_TIMEOUT_MS: Int('PostgreSQL connect timeout', 1),
-  DATABASE_STATEMENT_TIMEOUT_MS: Int('PostgreSQL statement timeout', 1)
+  DATABASE_STATEMENT_TIMEOUT_MS: Int('PostgreSQL statement timeout', 1),
+  MAX_IMAGE_PIXELS: Int('largest image area in pixels (width × height, all frames of an animation together), checked before decoding', 1, 268_402_689),
+  MAX_IMAGE_FRAMES: Int('most frames an animated GIF or WebP may have', 1, 10_000),
+  IMAGE_MAX_SIDE: Int('the published image is scaled down to fit this many pixels on its longer side', 16, 16_383),
+  IMAGE_VARIANTS: Type.Optional(Type.String({ description: 'comma-separated sizes in pixels of the square variants (empty: none)' })),
+  IMAGE_VARIANT_FORMAT: Type.Optional(Type.Union(VARIANT_FORMATS.map((f) => Type.Literal(f)), { description: `format of the variants: ${VARIANT_FORMATS.join(', ')}` })),
+  IMAGE_CONCURRENCY: Int('images processed at once per replica', 1, 64),
+  IMAGE_QUEUE_LIMIT: Int('completions waiting for processing before more are answered 503 with Retry-After', 0, 100_000)
 })
 export type Env = Static<typeof EnvSchema>
 
@@ -99,6 +107,16 @@ export interface Config {
     concurrency: number
     backoffBaseMs: number
     backoffMaxMs: number
+  }
+  images: {
+    maxPixels: number
+    maxFrames: number
+    maxSide: number
+    /** Ascending, without duplicates. */
+    variants: number[]
+    variantFormat: ImageFormat
+    concurrency: number
+    queueLimit: number
   }
   sweepIntervalSeconds: number
   database: {
@@ -147,10 +165,15 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
   const port = env.PORT ?? 3000
   if (port > 65535) problems.push(describe('PORT', 'must be at most 65535'))
 
-  const allowed = list(env.ALLOWED_CONTENT_TYPES ?? 'image/jpeg,image/png,image/webp,image/gif').map((t) => t.toLowerCase())
+  const allowed = list(env.ALLOWED_CONTENT_TYPES ?? DEFAULT_CONTENT_TYPES.join(',')).map((t) => t.toLowerCase())
   for (const t of allowed) {
     if (NEVER_IMAGES.test(t) || !/^image\/[a-z0-9.+-]+$/.test(t)) problems.push(describe('ALLOWED_CONTENT_TYPES', `"${t}" is not an accepted image type; SVG, HTML and scripts are never accepted`))
-    else if (!(t in EXTENSIONS)) problems.push(describe('ALLOWED_CONTENT_TYPES', `"${t}" cannot be verified; supported: ${Object.keys(EXTENSIONS).join(', ')}`))
+    else if (formatOfType(t) === undefined) problems.push(describe('ALLOWED_CONTENT_TYPES', `"${t}" cannot be verified; supported: ${FORMATS.map((f) => f.contentType).join(', ')}`))
+  }
+  const variantText = env.IMAGE_VARIANTS ?? '64,128,256,512'
+  const variants = [...new Set(list(variantText).map(Number))].sort((a, b) => a - b)
+  if (list(variantText).some((v) => !/^\d+$/.test(v)) || variants.some((v) => v < 1 || v > 4096)) {
+    problems.push(describe('IMAGE_VARIANTS', `"${variantText}" is not a list of sizes from 1 to 4096 pixels, like 64,128,256`))
   }
   const serviceTokens = list(env.SERVICE_TOKENS)
   if (serviceTokens.some((t) => t.length < 16)) problems.push(describe('SERVICE_TOKENS', 'each token must be at least 16 characters'))
@@ -206,6 +229,15 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
       backoffBaseMs: env.WEBHOOK_BACKOFF_BASE_MS ?? 1000,
       backoffMaxMs: env.WEBHOOK_BACKOFF_MAX_MS ?? 3_600_000
     },
+    images: {
+      maxPixels: env.MAX_IMAGE_PIXELS ?? 40_000_000,
+      maxFrames: env.MAX_IMAGE_FRAMES ?? 100,
+      maxSide: env.IMAGE_MAX_SIDE ?? 1024,
+      variants,
+      variantFormat: formatOfId(env.IMAGE_VARIANT_FORMAT ?? 'webp') as ImageFormat,
+      concurrency: env.IMAGE_CONCURRENCY ?? 2,
+      queueLimit: env.IMAGE_QUEUE_LIMIT ?? 64
+    },
     sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS ?? 60,
     database: {
       url: env.DATABASE_URL,
@@ -219,12 +251,4 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
 
 function defaultSecret (): string {
   return globalThis.crypto.getRandomValues(Buffer.alloc(32)).toString('base64url')
-}
-
-/** The image types the service can verify by their first bytes, and the extension each gets. */
-export const EXTENSIONS: Record<string, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/webp': 'webp',
-  'image/gif': 'gif'
 }

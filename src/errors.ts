@@ -12,6 +12,10 @@ export const ErrorCodes = {
   TICKET_EXPIRED: { status: 410, message: 'the upload ticket expired before anything was uploaded; ask for a new one' },
   UPLOAD_GONE: { status: 410, message: 'this upload no longer has an image' },
   NOT_AN_IMAGE: { status: 422, message: 'the uploaded bytes are not the declared image type; the file was removed' },
+  IMAGE_CORRUPT: { status: 422, message: 'the image is corrupt or truncated and cannot be decoded; the file was removed, upload the complete file with a new ticket' },
+  TOO_MANY_PIXELS: { status: 422, message: 'the image has more pixels than MAX_IMAGE_PIXELS allows; the file was removed, upload a smaller image' },
+  TOO_MANY_FRAMES: { status: 422, message: 'the animation has more frames than MAX_IMAGE_FRAMES allows; the file was removed, upload a shorter animation' },
+  SIZE_OUT_OF_RANGE: { status: 422, message: 'the uploaded file\'s size is outside what the ticket allowed; the file was removed' },
   // The development upload endpoint answers like S3 would.
   POLICY_INVALID: { status: 400, message: 'the upload form is not valid' },
   SIGNATURE_MISMATCH: { status: 403, message: 'the policy signature does not match; post every field of upload.fields unchanged' },
@@ -19,26 +23,31 @@ export const ErrorCodes = {
   POLICY_CONDITION_FAILED: { status: 403, message: 'the form does not satisfy the signed policy' },
   ENTITY_TOO_LARGE: { status: 400, message: 'the file is larger than the policy allows' },
   ENTITY_TOO_SMALL: { status: 400, message: 'the file is smaller than the policy allows' },
-  UPLOAD_CHANGED: { status: 409, message: 'the form was posted again while the upload was being checked; call complete again' },
   KEY_EXISTS: { status: 409, message: 'an image was already uploaded with this ticket; ask for a new ticket to upload another' },
   NO_FILE: { status: 400, message: 'the form has no file part; send every field of upload.fields, then a part named "file"' },
   TOO_MANY_FILES: { status: 400, message: 'the form has more than one file part; send exactly one part named "file", last' },
   NOT_FOUND: { status: 404, message: 'not found' },
   EVENT_NOT_FOUND: { status: 404, message: 'no dead webhook event with this id' },
   INTERNAL: { status: 500, message: 'internal error' },
-  UNAVAILABLE: { status: 503, message: 'the service is temporarily unavailable; retry later' }
+  UNAVAILABLE: { status: 503, message: 'the service is temporarily unavailable; retry later' },
+  BUSY: { status: 503, message: 'the service is busy processing other images; retry after the Retry-After seconds' }
 } as const satisfies Record<string, { status: number, message: string }>
 
 export type ErrorCode = keyof typeof ErrorCodes
 
+/** Seconds a client waits before retrying an answer of this code (sent as Retry-After). */
+const RETRY_AFTER: Partial<Record<ErrorCode, number>> = { BUSY: 2, UNAVAILABLE: 5 }
+
 export class AppError extends Error {
   readonly code: ErrorCode
   readonly statusCode: number
+  readonly retryAfter: number | undefined
   constructor (code: ErrorCode, detail?: string) {
     const entry = ErrorCodes[code]
     super(detail === undefined ? entry.message : `${entry.message}: ${detail}`)
     this.code = code
     this.statusCode = entry.status
+    this.retryAfter = RETRY_AFTER[code]
   }
 }
 

@@ -5,7 +5,8 @@ import { AppError, errorBody, ErrorCodes } from '../errors.js'
 
 export function errorHandler (err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof AppError) {
-    if (err.statusCode >= 500) req.log.error({ err }, 'request failed')
+    if (err.statusCode >= 500 && err.code !== 'BUSY') req.log.error({ err }, 'request failed')
+    if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
     return reply.code(err.statusCode).send(errorBody(err.statusCode, err.code, err.message))
   }
   const fe = err as FastifyError

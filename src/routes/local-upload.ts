@@ -38,7 +38,7 @@ export default async function localUploadRoute (app: App, opts: { storage: Local
   }, async (req, reply) => {
     if (!req.isMultipart()) throw appError('POLICY_INVALID', 'send multipart/form-data: every field of upload.fields, then the file')
     const form: Record<string, string> = {}
-    let stored: { policy: VerifiedPolicy, size: number } | undefined
+    let stored: { policy: VerifiedPolicy, size: number, etag: string } | undefined
     try {
       for await (const part of req.parts()) {
         if (part.type === 'field') {
@@ -48,8 +48,8 @@ export default async function localUploadRoute (app: App, opts: { storage: Local
         }
         if (stored !== undefined || part.fieldname !== 'file') throw appError('TOO_MANY_FILES')
         const policy = storage.verify(form)
-        const size = await storage.write(policy.key, part.file, policy.minBytes, Math.min(policy.maxBytes, app.config.upload.maxBytes))
-        stored = { policy, size }
+        const { size, etag } = await storage.write(policy.key, part.file, policy.minBytes, Math.min(policy.maxBytes, app.config.upload.maxBytes))
+        stored = { policy, size, etag }
       }
     } catch (err) {
       if (stored !== undefined) await storage.delete(stored.policy.key)

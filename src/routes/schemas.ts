@@ -23,11 +23,11 @@ export function errors (...statuses: number[]): Record<number, TSchema> {
     401: 'missing or invalid bearer token',
     403: 'the form breaks the signed policy',
     404: 'unknown upload',
-    409: 'nothing uploaded yet (NOT_UPLOADED), or the object changed while it was checked (UPLOAD_CHANGED: call again)',
+    409: 'nothing uploaded yet (NOT_UPLOADED)',
     410: 'the ticket expired, or the image is gone',
     413: 'declared length too large',
-    422: 'the bytes are not the declared image type',
-    503: 'a dependency is unavailable'
+    422: 'not a usable image of the declared type: NOT_AN_IMAGE, IMAGE_CORRUPT, TOO_MANY_PIXELS, TOO_MANY_FRAMES or SIZE_OUT_OF_RANGE (the upload is rejected and its file deleted)',
+    503: 'a dependency is unavailable (UNAVAILABLE), or too many images are being processed (BUSY); retry after Retry-After'
   }
   // The catalogue entry each status is most often answered with: the response's example.
   const typical: Record<number, ErrorCode> = {
@@ -75,14 +75,40 @@ export const UploadTicket = Type.Object({
   }]
 })
 
+export const Variant = Type.Object({
+  size: Type.Integer({ description: 'the configured size (IMAGE_VARIANTS)' }),
+  width: Type.Integer({ description: 'pixels; less than size when the source is smaller (never upscaled)' }),
+  height: Type.Integer(),
+  contentType: Type.String({ description: 'IMAGE_VARIANT_FORMAT' }),
+  url: Type.String({ format: 'uri' })
+}, { $id: 'Variant', title: 'Variant', description: 'a square, centre-cropped copy of the first frame' })
+
+/** What completion published; absent for images confirmed before the service processed images. */
+export const imageFields = {
+  width: Type.Optional(Type.Integer({ description: 'of the published main image, in pixels' })),
+  height: Type.Optional(Type.Integer({ description: 'of the published main image (one frame), in pixels' })),
+  animated: Type.Optional(Type.Boolean({ description: 'whether the main image is an animation' })),
+  placeholder: Type.Optional(Type.String({ description: 'ThumbHash of the image, base64: paint it while the image loads' })),
+  variants: Type.Optional(Type.Array(Type.Ref('Variant'), { description: 'one per IMAGE_VARIANTS size, ascending' }))
+}
+
+const exampleImage = {
+  width: 1024,
+  height: 768,
+  animated: false,
+  placeholder: 'H/gBBYBgym5ox6hFlIbLpqqgmq+3',
+  variants: [64, 128, 256, 512].map((size) => ({ size, width: size, height: size, contentType: 'image/webp', url: `http://localhost:3000/uploads/profile/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a-${size}.webp` }))
+}
+
 export const Confirmed = Type.Object({
   uploadId: UploadId,
   status: Type.Literal('confirmed'),
   key: Key,
   url: Url,
   contentType: Type.String(),
-  size: Type.Integer()
-}, { $id: 'Confirmed', examples: [{ uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', status: 'confirmed', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'http://localhost:3000/uploads/profile/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213 }] })
+  size: Type.Integer({ description: 'bytes of the published main image' }),
+  ...imageFields
+}, { $id: 'Confirmed', examples: [{ uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', status: 'confirmed', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'http://localhost:3000/uploads/profile/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213, ...exampleImage }] })
 
 export const Upload = Type.Object({
   uploadId: UploadId,
@@ -92,10 +118,11 @@ export const Upload = Type.Object({
   url: Type.Optional(Url),
   contentType: Type.String(),
   size: Type.Optional(Type.Integer()),
+  ...imageFields,
   createdAt: Type.String({ format: 'date-time' }),
   expiresAt: Type.String({ format: 'date-time' }),
   confirmedAt: Type.Optional(Type.String({ format: 'date-time' }))
-}, { $id: 'Upload', examples: [{ uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', ownerId: 'user-42', status: 'confirmed', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'http://localhost:3000/uploads/profile/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213, createdAt: '2026-11-28T08:00:00.000Z', expiresAt: '2026-11-28T08:10:00.000Z', confirmedAt: '2026-11-28T08:00:05.000Z' }] })
+}, { $id: 'Upload', examples: [{ uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', ownerId: 'user-42', status: 'confirmed', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'http://localhost:3000/uploads/profile/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213, ...exampleImage, createdAt: '2026-11-28T08:00:00.000Z', expiresAt: '2026-11-28T08:10:00.000Z', confirmedAt: '2026-11-28T08:00:05.000Z' }] })
 
 export const Health = Type.Object({ status: Type.Literal('ok') }, { examples: [{ status: 'ok' }] })
 export const Readiness = Type.Object({

@@ -1,7 +1,7 @@
 // Schemas of the webhook outbox routes and of the image.confirmed webhook itself (documented as `x-webhooks`: the
 // document is OpenAPI 3.0, whose own `webhooks` field only exists from 3.1).
 import { Type } from '@sinclair/typebox'
-import { errorRef } from './schemas.js'
+import { errorRef, imageFields } from './schemas.js'
 
 const EventId = Type.String({ pattern: '^msg_[A-Za-z0-9_-]{22}$', description: 'event id, sent as the webhook-id header on every attempt', examples: ['msg_2Vb8kQz4Lm0PxR7tYc3NwA'] })
 const Time = Type.String({ format: 'date-time' })
@@ -45,14 +45,16 @@ export const ImageConfirmedEvent = Type.Object({
     key: Type.String(),
     url: Type.String({ format: 'uri', description: 'the public URL of the image' }),
     contentType: Type.String(),
-    size: Type.Integer({ description: 'bytes' })
+    size: Type.Integer({ description: 'bytes of the published main image' }),
+    ...imageFields,
+    createdAt: Type.String({ format: 'date-time', description: 'when the upload\'s ticket was issued: of two images of one owner, the later ticket is the current one' })
   })
 }, {
   $id: 'ImageConfirmedEvent',
   examples: [{
     type: 'image.confirmed',
     timestamp: '2026-11-28T08:00:05.000Z',
-    data: { uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', ownerId: 'user-42', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213 }
+    data: { uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', ownerId: 'user-42', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', contentType: 'image/png', size: 48213, width: 1024, height: 768, animated: false, placeholder: 'H/gBBYBgym5ox6hFlIbLpqqgmq+3', variants: [{ size: 64, width: 64, height: 64, contentType: 'image/webp', url: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a-64.webp' }], createdAt: '2026-11-28T08:00:00.000Z' }
   }]
 })
 

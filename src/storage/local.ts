@@ -1,19 +1,20 @@
-// Development storage: images in {UPLOADS_DIR}/profile/, written by the service's own form endpoint
-// (routes/local-upload.ts) and served by @fastify/static. Uploads stream into {UPLOADS_DIR}/.incoming/ and are
-// linked into place only once every check passed, so a partial file is never visible. A key is written once:
-// re-posting a ticket's form cannot swap a checked (or confirmed) image for unchecked bytes.
-import { randomUUID } from 'node:crypto'
-import { createWriteStream, mkdirSync } from 'node:fs'
-import { link, open, rm, stat } from 'node:fs/promises'
+// Development storage, laid out like the production bucket: posted forms land privately in
+// {UPLOADS_DIR}/.staging/ (S3's incoming/ keys), completion publishes what the image pipeline made into
+// {UPLOADS_DIR}/profile/, the only folder @fastify/static serves. Every file is written to {UPLOADS_DIR}/.incoming/
+// first and renamed into place whole, so a partial file is never seen.
+import { createHash, randomUUID } from 'node:crypto'
+import { createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Config } from '../config.js'
 import { appError } from '../errors.js'
+import { stagingKey } from '../uploads/keys.js'
 import { formConditions, policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { safePath } from './safe-path.js'
-import type { Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
+import type { StagedObject, Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
 
 /** The local "bucket": the policy format is S3's, signed with UPLOAD_SIGNING_SECRET. */
 const BUCKET = 'local'
@@ -22,6 +23,7 @@ const REGION = 'local'
 export class LocalStorage implements Storage {
   readonly kind = 'local' as const
   readonly profileDir: string
+  private readonly stagingDir: string
   private readonly incomingDir: string
   private readonly credentials: Credentials
   readonly publicUrl: (key: string) => string
@@ -29,9 +31,11 @@ export class LocalStorage implements Storage {
 
   constructor (private readonly config: Config) {
     this.profileDir = resolve(config.upload.dir, 'profile')
+    this.stagingDir = resolve(config.upload.dir, '.staging')
     this.incomingDir = resolve(config.upload.dir, '.incoming')
-    mkdirSync(this.profileDir, { recursive: true })
-    mkdirSync(this.incomingDir, { recursive: true })
+    for (const dir of [this.profileDir, this.stagingDir, this.incomingDir]) mkdirSync(dir, { recursive: true })
+    // Files still being written when a process was killed; nothing reads them (the folder belongs to this process).
+    for (const name of readdirSync(this.incomingDir)) if (name.endsWith('.part')) rmSync(join(this.incomingDir, name), { force: true })
     this.credentials = { accessKeyId: 'local', secretAccessKey: config.upload.signingSecret }
     this.publicUrl = publicUrlBuilder(config)
     this.uploadUrl = `${config.publicBaseUrl}/uploads`
@@ -42,7 +46,7 @@ export class LocalStorage implements Storage {
     const expiresSeconds = Math.max(1, Math.round((t.expiresAt.getTime() - now.getTime()) / 1000))
     const fields = signPostPolicy({
       bucket: BUCKET,
-      key: t.key,
+      key: this.uploadedKey(t.key),
       ...formConditions(t.contentType, t.maxBytes),
       expiresSeconds,
       credentials: this.credentials,
@@ -56,10 +60,7 @@ export class LocalStorage implements Storage {
     return verifyPostPolicy(form, { bucket: BUCKET, credentials: this.credentials, region: REGION, now: new Date() })
   }
 
-  /** A key is written once, in place (see write()): nothing to stage or promote. */
-  uploadedKey (key: string): string { return key }
-
-  async promote (): Promise<void> {}
+  uploadedKey (key: string): string { return stagingKey(key) }
 
   /** The file's final path for a key, or a 400 when the key is not one this service generates. */
   pathOf (key: string): string {
@@ -69,36 +70,66 @@ export class LocalStorage implements Storage {
   }
 
   /**
-   * Streams `file` to a temporary file, checking the size as it goes, and links it into place only when the
-   * whole stream arrived within [minBytes, maxBytes]. Any failure removes the temporary file.
+   * Streams a posted `file` to a temporary file, checking the size and hashing it as it goes, and renames it to
+   * its staging key only when the whole stream arrived within [minBytes, maxBytes]; a repeat post replaces it, as
+   * on S3. Any failure removes the temporary file. Returns the size and the ETag S3 would give (quoted MD5).
    */
-  async write (key: string, file: Readable, minBytes: number, maxBytes: number): Promise<number> {
+  async write (key: string, file: Readable, minBytes: number, maxBytes: number): Promise<{ size: number, etag: string }> {
+    if (!key.startsWith(stagingKey(this.config.s3.keyPrefix))) throw appError('POLICY_INVALID', `key "${key}" is not an upload key this service issued`)
     const target = this.pathOf(key)
-    const temp = join(this.incomingDir, `${randomUUID()}.part`)
+    const temp = this.tempPath()
+    const md5 = createHash('md5')
     let size = 0
     try {
       await pipeline(file, async function * (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
           size += chunk.length
           if (size > maxBytes) throw appError('ENTITY_TOO_LARGE', `at most ${maxBytes} bytes`)
+          md5.update(chunk)
           yield chunk
         }
       }, createWriteStream(temp, { flags: 'wx' }))
       if (size < minBytes) throw appError('ENTITY_TOO_SMALL', `at least ${minBytes} bytes`)
-      // link() fails with EEXIST instead of replacing, atomically.
-      await link(temp, target).catch((err: NodeJS.ErrnoException) => {
-        throw err.code === 'EEXIST' ? appError('KEY_EXISTS') : err
-      })
-      return size
+      await rename(temp, target)
+      return { size, etag: `"${md5.digest('hex')}"` }
     } finally {
       await rm(temp, { force: true })
     }
   }
 
-  /** Keys carry the production prefix (one form for both modes); the file lives in profile/. */
+  async read (key: string, maxBytes: number): Promise<StagedObject | undefined> {
+    const head = await this.head(key)
+    if (head === undefined || head.size > maxBytes) return head
+    try {
+      return { size: head.size, body: await readFile(this.pathOf(key)) }
+    } catch (err) {
+      // Removed between the two calls (a concurrent completion finished).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+  }
+
+  async put (key: string, body: Buffer): Promise<void> {
+    const target = this.pathOf(key)
+    const temp = this.tempPath()
+    try {
+      await writeFile(temp, body, { flag: 'wx' })
+      await rename(temp, target)
+    } finally {
+      await rm(temp, { force: true })
+    }
+  }
+
+  private tempPath (): string {
+    return join(this.incomingDir, `${randomUUID()}.part`)
+  }
+
+  /** Keys carry the production prefix (one form for both modes); staging keys live in .staging/, the rest in profile/. */
   private fileOf (key: string): string | undefined {
     const prefix = this.config.s3.keyPrefix
-    return key.startsWith(prefix) ? safePath(this.profileDir, key.slice(prefix.length)) : undefined
+    if (!key.startsWith(prefix)) return undefined
+    const name = key.slice(prefix.length)
+    return name.startsWith('incoming/') ? safePath(this.stagingDir, name.slice('incoming/'.length)) : safePath(this.profileDir, name)
   }
 
   async head (key: string): Promise<StoredObject | undefined> {
@@ -111,17 +142,6 @@ export class LocalStorage implements Storage {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw err
     }
-  }
-
-  async readStart (key: string, bytes: number): Promise<Buffer> {
-    const path = this.fileOf(key)
-    if (path === undefined) return Buffer.alloc(0)
-    const fh = await open(path, 'r')
-    try {
-      const buf = Buffer.alloc(bytes)
-      const { bytesRead } = await fh.read(buf, 0, bytes, 0)
-      return buf.subarray(0, bytesRead)
-    } finally { await fh.close() }
   }
 
   async delete (key: string): Promise<void> {

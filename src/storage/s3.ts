@@ -1,14 +1,16 @@
 // Production storage: S3 or an S3-compatible server (AWS_S3_ENDPOINT). Browsers POST the file straight to the
-// bucket's private staging key with a policy signed by post-policy.ts; completion reads it back with HeadObject
-// and a ranged GetObject, then promote() copies it to the public key.
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+// bucket's private staging key with a policy signed by post-policy.ts; completion reads it back (GetObject),
+// and publishes what the image pipeline made with PutObject and the configured ACL. The guide's four IAM actions
+// cover it all: GetObject, PutObject, PutObjectAcl, DeleteObject.
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import type { Config } from '../config.js'
 import { appError } from '../errors.js'
 import { formConditions, policyExpiry, signPostPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { explainS3Error, probeKey, s3SelfCheck } from './s3-self-check.js'
-import type { Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
+import { stagingKey } from '../uploads/keys.js'
+import type { StagedObject, Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
 
 /** A form must stop being accepted this long before temporary credentials expire (the SDK renews 5 min ahead). */
 const CREDENTIALS_MARGIN_MS = 60_000
@@ -84,45 +86,36 @@ export class S3Storage implements Storage {
     return { url: this.formUrl, fields, expiresAt: policyExpiry(now, seconds) }
   }
 
-  /**
-   * `{prefix}incoming/{file}` for `{prefix}{file}`: still under the prefix (the guide's IAM policy). A form stays
-   * valid until the ticket expires, so the public key is written only by promote(), from checked bytes.
-   */
-  uploadedKey (key: string): string {
-    const slash = key.lastIndexOf('/') + 1
-    return `${key.slice(0, slash)}incoming/${key.slice(slash)}`
-  }
+  uploadedKey (key: string): string { return stagingKey(key) }
 
-  /**
-   * CopyObject staging → key (only the version `etag` that was checked: a re-post in between fails it), with the
-   * configured acl; the metadata, so the signed Content-Type, is copied. Then the staging object is deleted.
-   */
-  async promote (key: string, etag?: string): Promise<void> {
-    const staging = this.uploadedKey(key)
-    let copied: string | undefined
+  async read (key: string, maxBytes: number): Promise<StagedObject | undefined> {
     try {
-      const res = await this.client.send(new CopyObjectCommand({
-        Bucket: this.s3.bucket,
-        Key: key,
-        CopySource: encodeURI(`${this.s3.bucket}/${staging}`),
-        ...(etag !== undefined ? { CopySourceIfMatch: etag } : {}),
-        ...(this.s3.acl !== 'none' ? { ACL: this.s3.acl } : {})
-      }))
-      copied = res.CopyObjectResult?.ETag
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key }))
+      const size = res.ContentLength ?? 0
+      if (size > maxBytes) {
+        // Not read: the body is dropped with its connection.
+        (res.Body as { destroy?: () => void } | undefined)?.destroy?.()
+        return { size }
+      }
+      const body = Buffer.from(await res.Body?.transformToByteArray() ?? [])
+      return { size: body.length, body }
     } catch (err) {
-      if (statusOf(err) === 412) throw appError('UPLOAD_CHANGED')
-      // A repeat: an earlier promotion copied it and removed the staging object.
-      if (['NoSuchKey', 'AccessDenied'].includes(codeOf(err)) && await this.head(key) !== undefined) return
+      // Without s3:ListBucket (the guide's IAM policy) S3 answers AccessDenied for a key that does not exist.
+      if (statusOf(err) === 404 || ['NoSuchKey', 'AccessDenied'].includes(codeOf(err))) return undefined
       throw err
     }
-    // Servers that ignore the condition (radosgw 16 reads another header name): the copy's ETag tells (quoted by
-    // AWS, not by radosgw).
-    const unquoted = (tag: string) => tag.replace(/^"|"$/g, '')
-    if (etag !== undefined && copied !== undefined && unquoted(copied) !== unquoted(etag)) {
-      await this.delete(key)
-      throw appError('UPLOAD_CHANGED')
-    }
-    await this.delete(staging)
+  }
+
+  async put (key: string, body: Buffer, contentType: string): Promise<void> {
+    await this.client.send(new PutObjectCommand({
+      Bucket: this.s3.bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      // Keys are never reused (a new image gets a new key), so caches may keep them for good.
+      CacheControl: 'public, max-age=31536000, immutable',
+      ...(this.s3.acl !== 'none' ? { ACL: this.s3.acl } : {})
+    }))
   }
 
   async head (key: string): Promise<StoredObject | undefined> {
@@ -146,16 +139,6 @@ export class S3Storage implements Storage {
       return { size: Number(total ?? res.ContentLength ?? 0), ...(res.ContentType !== undefined ? { contentType: res.ContentType } : {}), ...(res.ETag !== undefined ? { etag: res.ETag } : {}) }
     } catch (err) {
       if (['AccessDenied', 'NoSuchKey'].includes(codeOf(err))) return undefined
-      throw err
-    }
-  }
-
-  async readStart (key: string, bytes: number, etag?: string): Promise<Buffer> {
-    try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key, Range: `bytes=0-${bytes - 1}`, ...(etag !== undefined ? { IfMatch: etag } : {}) }))
-      return Buffer.from(await res.Body?.transformToByteArray() ?? [])
-    } catch (err) {
-      if (statusOf(err) === 412) throw appError('UPLOAD_CHANGED')
       throw err
     }
   }

@@ -19,25 +19,24 @@ export interface UploadTarget {
 export interface StoredObject {
   size: number
   contentType?: string
-  /** The version read (S3's ETag), so later reads and the promotion act on exactly the bytes that were checked. */
   etag?: string
 }
+
+/** An upload read back for processing: its bytes, unless it is larger than the reader allowed. */
+export interface StagedObject { size: number, body?: Buffer }
 
 export interface Storage {
   readonly kind: 'local' | 's3'
   /** The signed form a browser posts to store the ticket's key, at uploadedKey(key). */
   createUploadTarget (ticket: UploadTicket): Promise<UploadTarget>
-  /**
-   * Where the browser's bytes for `key` land: the key itself (local, written once), or a private staging key (S3,
-   * where a form can be posted again until it expires) that only promote() copies to `key`.
-   */
+  /** Where the browser's bytes for `key` land: a private staging key (uploads/keys.ts) that is never served. */
   uploadedKey (key: string): string
-  /** Publishes the checked upload at `key` (the version `etag`, when given); a repeat after success succeeds. */
-  promote (key: string, etag?: string): Promise<void>
   publicUrl (key: string): string
   head (key: string): Promise<StoredObject | undefined>
-  /** Up to `bytes` first bytes of the object (for the magic-number check); of version `etag` only, when given. */
-  readStart (key: string, bytes: number, etag?: string): Promise<Buffer>
+  /** The whole object, one version of it; without its body when larger than `maxBytes`; undefined when missing. */
+  read (key: string, maxBytes: number): Promise<StagedObject | undefined>
+  /** Publishes `body` at `key` (public: S3_ACL in production, served from uploads/profile/ in development). */
+  put (key: string, body: Buffer, contentType: string): Promise<void>
   /** Removes the object; no error when it is already gone. */
   delete (key: string): Promise<void>
   /** Readiness: throws when the storage cannot be reached. */

@@ -13,7 +13,7 @@ import pg from 'pg'
 import { TickBatch, type Pending } from './tick-batch.js'
 import type { Config } from '../config.js'
 import { postgresMigrations } from './migrations/postgres.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, Store, UploadRecord, UploadStatus } from './store.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, PublishedImage, Store, UploadRecord, UploadStatus } from './store.js'
 
 interface UploadRow {
   id: string
@@ -25,6 +25,7 @@ interface UploadRow {
   max_bytes: string
   declared_size: string | null
   size: string | null
+  image: string | null
   created_at: Date
   expires_at: Date
   confirmed_at: Date | null
@@ -54,6 +55,7 @@ const toUpload = (r: UploadRow): UploadRecord => ({
   maxBytes: Number(r.max_bytes),
   declaredSize: num(r.declared_size),
   size: num(r.size),
+  image: r.image === null ? null : JSON.parse(r.image) as PublishedImage,
   createdAt: r.created_at,
   expiresAt: r.expires_at,
   confirmedAt: r.confirmed_at,
@@ -171,12 +173,12 @@ export class PostgresStore implements Store {
     return rows[0] === undefined ? undefined : toUpload(rows[0])
   }
 
-  async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined> {
+  async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent, image?: PublishedImage): Promise<ConfirmResult | undefined> {
     return await this.transaction(async (client) => {
       // A concurrent confirmation waits on the row lock, then finds it no longer pending: one event only.
       const updated = await client.query<UploadRow>(
-        'UPDATE uploads SET status = \'confirmed\', size = $1, confirmed_at = $2, updated_at = $2 WHERE id = $3 AND status = \'pending\' RETURNING *',
-        [size, confirmedAt, id])
+        'UPDATE uploads SET status = \'confirmed\', size = $1, confirmed_at = $2, updated_at = $2, image = $4 WHERE id = $3 AND status = \'pending\' RETURNING *',
+        [size, confirmedAt, id, image === undefined ? null : JSON.stringify(image)])
       if (updated.rows[0] === undefined) {
         const { rows } = await client.query<UploadRow>('SELECT * FROM uploads WHERE id = $1', [id])
         return rows[0] === undefined ? undefined : { record: toUpload(rows[0]), changed: false }

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { sqliteMigrations } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
 import { WalSync, type SyncFn } from './wal-sync.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, Store, UploadRecord, UploadStatus } from './store.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, PublishedImage, Store, UploadRecord, UploadStatus } from './store.js'
 
 interface UploadRow {
   id: string,
@@ -20,6 +20,7 @@ interface UploadRow {
   max_bytes: number
   declared_size: number | null,
   size: number | null,
+  image: string | null,
   created_at: number,
   expires_at: number
   confirmed_at: number | null,
@@ -56,6 +57,7 @@ const toUpload = (r: UploadRow): UploadRecord => ({
   maxBytes: r.max_bytes,
   declaredSize: r.declared_size,
   size: r.size,
+  image: r.image === null ? null : JSON.parse(r.image) as PublishedImage,
   createdAt: new Date(r.created_at),
   expiresAt: new Date(r.expires_at),
   confirmedAt: date(r.confirmed_at),
@@ -127,7 +129,7 @@ export class SqliteStore implements Store {
     this.wal = new WalSync(openSync(`${db.name}-wal`, 'r'), sync)
     this.stmt = {
       getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
-      confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
+      confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, image = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
       insertEvent: db.prepare(`INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at)
         VALUES (@id, @uploadId, @type, @payload, 'pending', 0, @createdAt, @createdAt)`),
       // Pages in (expires_at, id) order after a cursor: records a pass could not settle do not hide the ones after.
@@ -229,11 +231,11 @@ export class SqliteStore implements Store {
     return row === undefined ? undefined : (await this.flushed([toUpload(row)]))[0]
   }
 
-  async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined> {
+  async confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent, image?: PublishedImage): Promise<ConfirmResult | undefined> {
     this.guard()
     const result = this.db.transaction((): (ConfirmResult & { eventId?: string }) | undefined => {
       const at = confirmedAt.getTime()
-      const changed = this.stmt.confirm.run(size, at, at, id).changes === 1
+      const changed = this.stmt.confirm.run(size, image === undefined ? null : JSON.stringify(image), at, at, id).changes === 1
       const row = this.stmt.getUpload.get(id)
       if (row === undefined) return undefined
       const record = toUpload(row)

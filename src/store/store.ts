@@ -4,6 +4,17 @@
 export const UPLOAD_STATUSES = ['pending', 'confirmed', 'rejected', 'expired', 'replaced', 'deleted'] as const
 export type UploadStatus = typeof UPLOAD_STATUSES[number]
 
+/** What completion published for a confirmed upload (the main image is at the upload's key). */
+export interface PublishedImage {
+  width: number
+  height: number
+  animated: boolean
+  /** ThumbHash, base64. */
+  placeholder: string
+  /** Ascending by size; `key` beside the main image's. */
+  variants: Array<{ size: number, width: number, height: number, contentType: string, key: string }>
+}
+
 export interface UploadRecord {
   id: string
   ownerId: string
@@ -14,8 +25,10 @@ export interface UploadRecord {
   maxBytes: number
   /** Size the client declared, if it did. */
   declaredSize: number | null
-  /** Size of the stored object, once verified. */
+  /** Size of the published main image, once confirmed. */
   size: number | null
+  /** The published image's dimensions, placeholder and variants, once confirmed. */
+  image: PublishedImage | null
   createdAt: Date
   expiresAt: Date
   confirmedAt: Date | null
@@ -59,8 +72,8 @@ export interface Store {
   /** Durable before it resolves: a ticket is never answered before its record is committed. */
   createUpload (upload: NewUpload): Promise<void>
   getUpload (id: string): Promise<UploadRecord | undefined>
-  /** pending → confirmed and the event row, in one transaction. A repeat returns the record unchanged. */
-  confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent): Promise<ConfirmResult | undefined>
+  /** pending → confirmed (with what was published) and the event row, in one transaction. A repeat returns the record unchanged. */
+  confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent, image?: PublishedImage): Promise<ConfirmResult | undefined>
   /** Moves an upload to `to` only from one of `from`; returns the record after the change, or undefined if none. */
   transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date): Promise<UploadRecord | undefined>
   /** Pending uploads whose ticket expired before `before`, oldest first (by expiresAt, then id), after `after`. */

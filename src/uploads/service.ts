@@ -1,13 +1,15 @@
-// The upload domain: tickets, completion (verify what was stored), status, deletion and replacement.
-// Routes call this; it calls the storage, the store (and through it the outbox).
+// The upload domain: tickets, completion (verify and publish a clean image), status, deletion and replacement.
+// Routes and the sweeper call this; it calls the image pipeline, the storage, the store (and through it the outbox).
 import type { Config } from '../config.js'
-import { EXTENSIONS } from '../config.js'
-import { appError } from '../errors.js'
+import { AppError, appError } from '../errors.js'
+import { processImage, type ProcessedImage } from '../images/pipeline.js'
+import { ProcessingQueue } from '../images/queue.js'
 import type { Metrics } from '../metrics.js'
 import type { Storage } from '../storage/storage.js'
-import type { NewEvent, Store, UploadRecord } from '../store/store.js'
-import { newEventId, newFileStem, newUploadId } from './ids.js'
-import { detectImageType, MAGIC_BYTES } from './image-type.js'
+import type { NewEvent, PublishedImage, Store, UploadRecord } from '../store/store.js'
+import { formatOfType } from './formats.js'
+import { newEventId, newUploadId } from './ids.js'
+import { imageKey, variantKey } from './keys.js'
 
 export interface CreateUploadInput { ownerId: string, contentType: string, contentLength?: number }
 
@@ -20,12 +22,14 @@ export interface UploadTicketView {
   maxBytes: number
 }
 
-/** What verify() found acceptable: the version checked, or `published` when the key already holds checked bytes. */
-export interface Checked { size: number, etag?: string, published?: true, rejected?: string }
+export interface VariantView { size: number, width: number, height: number, contentType: string, url: string }
 
-export interface ConfirmedView { uploadId: string, status: 'confirmed', key: string, url: string, contentType: string, size: number }
+/** The published image, as answers and the webhook show it (absent for images confirmed before processing existed). */
+export interface ImageView { width?: number, height?: number, animated?: boolean, placeholder?: string, variants?: VariantView[] }
 
-export interface UploadView {
+export type ConfirmedView = { uploadId: string, status: 'confirmed', key: string, url: string, contentType: string, size: number } & ImageView
+
+export type UploadView = {
   uploadId: string
   ownerId: string
   status: UploadRecord['status']
@@ -36,13 +40,15 @@ export interface UploadView {
   createdAt: string
   expiresAt: string
   confirmedAt?: string
-}
+} & ImageView
 
 export interface ConfirmedEventBody {
   type: 'image.confirmed'
   timestamp: string
-  data: { uploadId: string, ownerId: string, key: string, url: string, contentType: string, size: number }
+  data: { uploadId: string, ownerId: string, key: string, url: string, contentType: string, size: number, createdAt: string } & ImageView
 }
+
+export type SweepOutcome = 'confirmed' | 'expired' | 'rejected'
 
 // Tickets of one second share their expiry (whole seconds): its text is made once (toISOString formats with printf).
 let lastIso = { ms: NaN, text: '' }
@@ -55,24 +61,30 @@ function isoString (date: Date): string {
 export class UploadService {
   /** Called after a confirmation commits, so the dispatcher delivers without waiting for its next poll. */
   onConfirmed: () => void = () => {}
+  private readonly queue: ProcessingQueue
+  /** Completions running in this process by upload id: a repeat call waits for the one running. */
+  private readonly running = new Map<string, Promise<UploadRecord | 'missing'>>()
 
   constructor (
     private readonly config: Config,
     private readonly storage: Storage,
     private readonly store: Store,
     private readonly metrics: Metrics
-  ) {}
+  ) {
+    this.queue = new ProcessingQueue(config.images.concurrency, config.images.queueLimit)
+  }
 
   async create (input: CreateUploadInput): Promise<UploadTicketView> {
     const { maxBytes, allowedContentTypes, ttlSeconds } = this.config.upload
     const contentType = input.contentType.toLowerCase()
-    if (!allowedContentTypes.includes(contentType)) {
+    const format = formatOfType(contentType)
+    if (format === undefined || !allowedContentTypes.includes(contentType)) {
       throw appError('CONTENT_TYPE_NOT_ALLOWED', `contentType "${input.contentType}"; expected one of ${allowedContentTypes.join(', ')}`)
     }
     if (input.contentLength !== undefined && input.contentLength > maxBytes) {
       throw appError('TOO_LARGE', `contentLength ${input.contentLength} exceeds MAX_UPLOAD_BYTES (${maxBytes})`)
     }
-    const key = `${this.config.s3.keyPrefix}${newFileStem()}.${EXTENSIONS[contentType] ?? 'bin'}`
+    const key = imageKey(this.config.s3.keyPrefix, format)
     const now = new Date()
     const target = await this.storage.createUploadTarget({
       key, contentType, maxBytes, expiresAt: new Date(now.getTime() + ttlSeconds * 1000)
@@ -96,94 +108,126 @@ export class UploadService {
     return this.view(await this.find(id))
   }
 
-  /** Verifies the stored object and confirms it: exists, size in range, first bytes are the declared type. */
+  /** Checks what was uploaded and publishes its clean image; idempotent. */
   async complete (id: string): Promise<ConfirmedView> {
     const record = await this.find(id)
+    if (record.status !== 'pending') return this.confirmedView(this.settled(record))
+    const outcome = await this.publish(record)
+    if (outcome !== 'missing') return this.confirmedView(outcome)
+    const expiredFor = Date.now() - record.expiresAt.getTime()
+    if (expiredFor > 0) {
+      // A transfer that began before expiry may still land during the grace period: only then is it final.
+      if (expiredFor > this.config.upload.graceSeconds * 1000 && await this.store.transition(record.id, ['pending'], 'expired', new Date()) !== undefined) {
+        this.metrics.uploads.inc({ outcome: 'expired' })
+      }
+      throw appError('TICKET_EXPIRED')
+    }
+    throw appError('NOT_UPLOADED')
+  }
+
+  /** The sweeper's completion of a pending upload whose ticket expired: the same checks and pipeline. */
+  async settleExpired (record: UploadRecord): Promise<SweepOutcome> {
+    try {
+      if (await this.publish(record) !== 'missing') return 'confirmed'
+    } catch (err) {
+      if (err instanceof AppError && err.statusCode === 422) return 'rejected'
+      throw err
+    }
+    if (await this.store.transition(record.id, ['pending'], 'expired', new Date()) !== undefined) this.metrics.uploads.inc({ outcome: 'expired' })
+    return 'expired'
+  }
+
+  /** A record that is no longer pending, as completion answers it: confirmed, or the error its status means. */
+  private settled (record: UploadRecord): UploadRecord {
     switch (record.status) {
-      case 'confirmed': return this.confirmedView(record)
-      case 'rejected': throw appError('NOT_AN_IMAGE', 'this upload was already rejected')
+      case 'confirmed': return record
+      case 'rejected': throw appError('NOT_AN_IMAGE', 'this upload was already rejected; upload the image again with a new ticket')
       case 'expired': throw appError('TICKET_EXPIRED')
       case 'replaced': case 'deleted': throw appError('UPLOAD_GONE', `status is ${record.status}`)
-      case 'pending': break
+      case 'pending': return record
     }
-    const outcome = await this.verify(record)
-    if (outcome === 'missing') {
-      const expiredFor = Date.now() - record.expiresAt.getTime()
-      if (expiredFor > 0) {
-        // A transfer that began before expiry may still land during the grace period: only then is it final.
-        if (expiredFor > this.config.upload.graceSeconds * 1000 && await this.store.transition(record.id, ['pending'], 'expired', new Date()) !== undefined) {
-          this.metrics.uploads.inc({ outcome: 'expired' })
-        }
-        throw appError('TICKET_EXPIRED')
-      }
-      throw appError('NOT_UPLOADED')
-    }
-    if (outcome.rejected !== undefined) throw appError('NOT_AN_IMAGE', outcome.rejected)
-    const confirmed = await this.confirm(record, outcome)
-    return this.confirmedView(confirmed)
+  }
+
+  /** One publication per upload at a time in this process (a double click, a retry while the first still runs). */
+  private async publish (record: UploadRecord): Promise<UploadRecord | 'missing'> {
+    const running = this.running.get(record.id)
+    if (running !== undefined) return await running
+    const work = this.process(record).finally(() => this.running.delete(record.id))
+    this.running.set(record.id, work)
+    return await work
   }
 
   /**
-   * Checks the uploaded object of a pending upload. A bad object is deleted and the upload marked rejected.
-   * Shared by completion and the sweeper, so both apply the same checks.
+   * Reads the staging object, makes the clean image (images/pipeline.ts), writes every object, then commits
+   * pending → confirmed with its image.confirmed event. Until the commit the upload stays pending with its staging
+   * object, so a crash half-way is finished by the next call or the sweeper (the keys are fixed: a retry overwrites).
+   * An object that is not a usable image is deleted and the upload rejected (422).
    */
-  async verify (record: UploadRecord): Promise<'missing' | Checked> {
-    let uploaded = this.storage.uploadedKey(record.key)
-    let head = await this.storage.head(uploaded)
-    // No staging object but the key: promoted by a completion whose confirmation did not commit (or has not yet), or
-    // posted by a form signed before staging keys existed. Checked the same way; then nothing is left to promote.
-    if (head === undefined && uploaded !== record.key) {
-      uploaded = record.key
-      head = await this.storage.head(uploaded)
+  private async process (record: UploadRecord): Promise<UploadRecord | 'missing'> {
+    const staging = this.storage.uploadedKey(record.key)
+    const staged = await this.storage.read(staging, record.maxBytes)
+    if (staged === undefined) {
+      // Published and removed meanwhile by another replica's completion, or never uploaded.
+      const now = await this.find(record.id)
+      return now.status === 'pending' ? 'missing' : this.settled(now)
     }
-    if (head === undefined) return 'missing'
-    const published = uploaded !== this.storage.uploadedKey(record.key) ? { published: true as const } : {}
-    let rejected: string | undefined
-    if (head.size < 1 || head.size > record.maxBytes) rejected = `size ${head.size} is outside 1..${record.maxBytes} bytes`
-    else {
-      const found = detectImageType(await this.storage.readStart(uploaded, MAGIC_BYTES, head.etag))
-      if (found !== record.contentType) rejected = `declared ${record.contentType}, the bytes are ${found ?? 'not an accepted image type'}`
+    let image: ProcessedImage
+    try {
+      const format = formatOfType(record.contentType)
+      if (format === undefined) throw appError('NOT_AN_IMAGE', `${record.contentType} is no longer an image type the service reads`)
+      const body = staged.body
+      if (body === undefined || staged.size < 1) throw appError('SIZE_OUT_OF_RANGE', `${staged.size} bytes; the ticket allowed 1 to ${record.maxBytes}`)
+      image = await this.queue.run(async () => await processImage(body, format, this.config.images))
+    } catch (err) {
+      if (err instanceof AppError && err.statusCode === 422) return await this.reject(record, err)
+      throw err
     }
-    if (rejected !== undefined) {
-      // The state change first, then the delete: a concurrent completion or sweep that settled this upload
-      // first keeps its outcome, and a confirmed image is never deleted here.
-      if (await this.store.transition(record.id, ['pending'], 'rejected', new Date()) === undefined) {
-        const settled = await this.find(record.id)
-        // Confirmed by the other: its bytes were published, these (a later re-post) never are.
-        return settled.status === 'confirmed' ? { size: settled.size ?? head.size, published: true } : { size: head.size, rejected }
-      }
-      await this.storage.delete(uploaded)
-      this.metrics.uploads.inc({ outcome: 'rejected' })
+    const published: PublishedImage = {
+      width: image.main.width,
+      height: image.main.height,
+      animated: image.animated,
+      placeholder: image.placeholder,
+      variants: image.variants.map((v) => ({ size: v.size, width: v.width, height: v.height, contentType: v.format.contentType, key: variantKey(record.key, v.size, v.format) }))
     }
-    return { size: head.size, ...published, ...(head.etag !== undefined ? { etag: head.etag } : {}), ...(rejected !== undefined ? { rejected } : {}) }
-  }
-
-  /**
-   * Publishes the checked object (before the commit: the webhook's URL must work), then pending → confirmed with its
-   * image.confirmed event, in one transaction. Repeats write no second event.
-   */
-  async confirm (record: UploadRecord, checked: Checked): Promise<UploadRecord> {
-    const { size } = checked
-    if (checked.published !== true) await this.storage.promote(record.key, checked.etag)
-    const result = await this.store.confirmUpload(record.id, size, new Date(), (r) => this.confirmedEvent(r))
+    // Variants first, the main image last: once its URL answers, every object is in place.
+    await Promise.all(image.variants.map((v, i) => this.storage.put(published.variants[i]?.key ?? '', v.body, v.format.contentType)))
+    await this.storage.put(record.key, image.main.body, image.main.format.contentType)
+    const result = await this.store.confirmUpload(record.id, image.main.body.length, new Date(), (r) => this.confirmedEvent(r), published)
     if (result === undefined) throw appError('UPLOAD_NOT_FOUND')
     if (result.record.status !== 'confirmed') {
       // Deleted, rejected or expired meanwhile: what was just published goes too.
-      if (checked.published !== true) await this.deleteObjects(record.key)
+      await this.deleteObjects({ ...result.record, image: published })
       throw appError('UPLOAD_GONE', `status is ${result.record.status}`)
     }
     if (result.changed) {
       this.metrics.uploads.inc({ outcome: 'confirmed' })
-      this.metrics.bytes.inc(size)
+      this.metrics.bytes.inc(result.record.size ?? 0)
       this.onConfirmed()
     }
+    // Done with: a failure here leaves it to the sweeper (a confirmed upload's leftovers).
+    await this.storage.delete(staging).catch(() => {})
     return result.record
+  }
+
+  /**
+   * The state change first, then the delete: a concurrent completion or sweep that settled this upload first keeps
+   * its outcome, and a confirmed image is never deleted here. Throws `err`, or returns the other's confirmation.
+   */
+  private async reject (record: UploadRecord, err: AppError): Promise<UploadRecord> {
+    if (await this.store.transition(record.id, ['pending'], 'rejected', new Date()) === undefined) {
+      const now = await this.find(record.id)
+      if (now.status === 'confirmed') return now
+      throw err
+    }
+    await this.deleteObjects(record)
+    this.metrics.uploads.inc({ outcome: 'rejected' })
+    throw err
   }
 
   async delete (id: string): Promise<void> {
     const record = await this.find(id)
     if (record.status === 'deleted') return
-    await this.deleteObjects(record.key)
+    await this.deleteObjects(record)
     if (await this.store.transition(record.id, ['pending', 'confirmed', 'rejected', 'expired', 'replaced'], 'deleted', new Date()) !== undefined) {
       this.metrics.uploads.inc({ outcome: 'deleted' })
     }
@@ -195,25 +239,28 @@ export class UploadService {
     if (newer?.status !== 'confirmed') return 0
     let replaced = 0
     for (const old of await this.store.listReplaceable(newer.ownerId, newer)) {
-      await this.deleteObjects(old.key)
+      await this.deleteObjects(old)
       if (await this.store.transition(old.id, ['confirmed'], 'replaced', new Date()) !== undefined) replaced++
     }
     this.metrics.uploads.inc({ outcome: 'replaced' }, replaced)
     return replaced
   }
 
-  /** The image and whatever was posted for it (a staging object in production). */
-  private async deleteObjects (key: string): Promise<void> {
-    await this.storage.delete(key)
-    const uploaded = this.storage.uploadedKey(key)
-    if (uploaded !== key) await this.storage.delete(uploaded)
+  /**
+   * The image, its variants and whatever was posted for it. Variants are those recorded, and those the current
+   * settings would make (a completion that stopped half-way wrote them without recording them).
+   */
+  async deleteObjects (record: Pick<UploadRecord, 'key' | 'contentType' | 'image'>): Promise<void> {
+    const keys = new Set([record.key, this.storage.uploadedKey(record.key), ...(record.image?.variants ?? []).map((v) => v.key)])
+    for (const size of this.config.images.variants) keys.add(variantKey(record.key, size, this.config.images.variantFormat))
+    await Promise.all([...keys].map(async (key) => { await this.storage.delete(key) }))
   }
 
   private confirmedEvent (r: UploadRecord): NewEvent {
     const body: ConfirmedEventBody = {
       type: 'image.confirmed',
       timestamp: (r.confirmedAt ?? new Date()).toISOString(),
-      data: { uploadId: r.id, ownerId: r.ownerId, key: r.key, url: this.storage.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0 }
+      data: { uploadId: r.id, ownerId: r.ownerId, key: r.key, url: this.storage.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0, ...this.imageView(r), createdAt: r.createdAt.toISOString() }
     }
     return { id: newEventId(), uploadId: r.id, type: body.type, payload: JSON.stringify(body), createdAt: new Date() }
   }
@@ -224,8 +271,20 @@ export class UploadService {
     return record
   }
 
+  private imageView (r: UploadRecord): ImageView {
+    const image = r.image
+    if (image === null) return {}
+    return {
+      width: image.width,
+      height: image.height,
+      animated: image.animated,
+      placeholder: image.placeholder,
+      variants: image.variants.map((v) => ({ size: v.size, width: v.width, height: v.height, contentType: v.contentType, url: this.storage.publicUrl(v.key) }))
+    }
+  }
+
   private confirmedView (r: UploadRecord): ConfirmedView {
-    return { uploadId: r.id, status: 'confirmed', key: r.key, url: this.storage.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0 }
+    return { uploadId: r.id, status: 'confirmed', key: r.key, url: this.storage.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0, ...this.imageView(r) }
   }
 
   private view (r: UploadRecord): UploadView {
@@ -238,6 +297,7 @@ export class UploadService {
       ...(hasImage ? { url: this.storage.publicUrl(r.key) } : {}),
       contentType: r.contentType,
       ...(r.size !== null ? { size: r.size } : {}),
+      ...(hasImage ? this.imageView(r) : {}),
       createdAt: r.createdAt.toISOString(),
       expiresAt: r.expiresAt.toISOString(),
       ...(r.confirmedAt !== null ? { confirmedAt: r.confirmedAt.toISOString() } : {})

@@ -23,7 +23,7 @@ export class Sweeper {
     private readonly config: Config,
     private readonly store: Store,
     private readonly storage: Storage,
-    private readonly uploads: Pick<UploadService, 'verify' | 'confirm'>,
+    private readonly uploads: Pick<UploadService, 'settleExpired' | 'deleteObjects'>,
     private readonly metrics: Metrics,
     private readonly log: FastifyBaseLogger
   ) {}
@@ -45,14 +45,14 @@ export class Sweeper {
   async sweep (now = new Date()): Promise<SweepResult> {
     const result: SweepResult = { confirmed: 0, expired: 0, rejected: 0, cleaned: 0 }
     const settled = new Date(now.getTime() - this.config.upload.graceSeconds * 1000)
-    await this.drain((after) => this.store.listExpiredPending(settled, BATCH, after), async (record) => { result[await this.settle(record, now)]++ })
+    await this.drain((after) => this.store.listExpiredPending(settled, BATCH, after), async (record) => { result[await this.uploads.settleExpired(record)]++ })
     // `settled`, like pending uploads: a post that began before the expiry may land during the grace period.
     await this.drain((after) => this.store.listLeftovers(settled, BATCH, after), async (record) => {
       const uploaded = this.storage.uploadedKey(record.key)
-      // A confirmed image stays; a form posted after its confirmation only reached the staging key (S3; a local key
-      // is written once). Otherwise the image, if a late completion published one, goes too.
-      if (uploaded !== record.key) await this.storage.delete(uploaded)
-      if (record.status !== 'confirmed') await this.storage.delete(record.key)
+      // A confirmed image stays; a form posted after its confirmation only reached the staging key. Otherwise the
+      // image and its variants, if a late completion published them, go too.
+      if (record.status === 'confirmed') await this.storage.delete(uploaded)
+      else await this.uploads.deleteObjects(record)
       // Touched (same status, updated at `now`, after its expiry) so it is not listed again.
       await this.store.transition(record.id, [record.status], record.status, now)
       result.cleaned++
@@ -91,18 +91,5 @@ export class Sweeper {
           if (!this.halted) this.schedule()
         })
     }, this.config.sweepIntervalSeconds * 1000).unref()
-  }
-
-  /** A pending upload whose ticket expired: confirmed if its object passes the checks, else rejected or expired. */
-  private async settle (record: UploadRecord, now: Date): Promise<'confirmed' | 'expired' | 'rejected'> {
-    const outcome = await this.uploads.verify(record)
-    if (outcome === 'missing') {
-      if (await this.store.transition(record.id, ['pending'], 'expired', now) !== undefined) this.metrics.uploads.inc({ outcome: 'expired' })
-      return 'expired'
-    }
-    // verify() already deleted a rejected object and marked the upload.
-    if (outcome.rejected !== undefined) return 'rejected'
-    await this.uploads.confirm(record, outcome)
-    return 'confirmed'
   }
 }

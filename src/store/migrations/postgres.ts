@@ -53,5 +53,12 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
       DROP INDEX uploads_leftovers;
       CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE status IN ('confirmed', 'rejected', 'deleted', 'replaced') AND updated_at < expires_at;
     `
+  },
+  {
+    version: 4,
+    // What completion published (dimensions, placeholder, variant keys), as JSON: read whole, never queried.
+    sql: `
+      ALTER TABLE uploads ADD COLUMN image text;
+    `
   }
 ]

@@ -100,5 +100,12 @@ export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> =
       ALTER TABLE outbox_v4 RENAME TO outbox;
       CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
     `
+  },
+  {
+    version: 5,
+    // What completion published (dimensions, placeholder, variant keys), as JSON: read whole, never queried.
+    sql: `
+      ALTER TABLE uploads ADD COLUMN image TEXT;
+    `
   }
 ]
