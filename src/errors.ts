@@ -1,5 +1,6 @@
 // The error catalogue: every error the service answers with has a stable code, a status and a message that
-// says what was wrong and what is expected. One handler (app.ts) renders them as { statusCode, error, code, message }.
+// says what was wrong and what is expected. One handler (app.ts) renders them as { statusCode, error, code, message };
+// the development upload endpoint renders them as S3's XML instead (routes/s3-answers.ts).
 import { STATUS_CODES } from 'node:http'
 
 export const ErrorCodes = {
@@ -16,14 +17,17 @@ export const ErrorCodes = {
   TOO_MANY_PIXELS: { status: 422, message: 'the image has more pixels than MAX_IMAGE_PIXELS allows; the file was removed, upload a smaller image' },
   TOO_MANY_FRAMES: { status: 422, message: 'the animation has more frames than MAX_IMAGE_FRAMES allows; the file was removed, upload a shorter animation' },
   SIZE_OUT_OF_RANGE: { status: 422, message: 'the uploaded file\'s size is outside what the ticket allowed; the file was removed' },
-  // The development upload endpoint answers like S3 would.
+  // The development upload endpoint's refusals; routes/s3-answers.ts gives each S3's status and Code.
   POLICY_INVALID: { status: 400, message: 'the upload form is not valid' },
+  POLICY_DOCUMENT_INVALID: { status: 400, message: 'the Policy field is not a valid policy document; post the Policy of upload.fields unchanged' },
+  FORM_MALFORMED: { status: 400, message: 'the body is not well-formed multipart/form-data; send every field of upload.fields, then the file' },
+  FORM_FIELDS_TOO_LARGE: { status: 400, message: 'the form fields before the file are too many or too large; send only the fields of upload.fields, then the file' },
+  NOT_MULTIPART: { status: 412, message: 'the form must be sent as multipart/form-data: every field of upload.fields, then the file' },
   SIGNATURE_MISMATCH: { status: 403, message: 'the policy signature does not match; post every field of upload.fields unchanged' },
   POLICY_EXPIRED: { status: 403, message: 'the upload policy has expired; ask for a new ticket' },
   POLICY_CONDITION_FAILED: { status: 403, message: 'the form does not satisfy the signed policy' },
   ENTITY_TOO_LARGE: { status: 400, message: 'the file is larger than the policy allows' },
   ENTITY_TOO_SMALL: { status: 400, message: 'the file is smaller than the policy allows' },
-  KEY_EXISTS: { status: 409, message: 'an image was already uploaded with this ticket; ask for a new ticket to upload another' },
   NO_FILE: { status: 400, message: 'the form has no file part; send every field of upload.fields, then a part named "file"' },
   TOO_MANY_FILES: { status: 400, message: 'the form has more than one file part; send exactly one part named "file", last' },
   NOT_FOUND: { status: 404, message: 'not found' },

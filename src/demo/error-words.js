@@ -1,18 +1,19 @@
 // Turns what went wrong into words for the person at the keyboard. Pure functions (no DOM), so the same module
 // runs in the browser and in the unit tests. Server answers come in two shapes: this service's JSON
-// { code, message } (tickets, completion, the development upload endpoint) and S3's XML <Error><Code>…</Code>.
+// { code, message } (tickets, completion) and S3's XML <Error><Code>…</Code><Message>…</Message></Error> (the form
+// POST: S3 in production, the service's development upload endpoint, which answers the same way).
+// The people's names of the image types ({ 'image/png': 'PNG' }) come from the service's format table through the
+// page (`typeNames` in the limits and contexts below), so this file holds no list of formats of its own.
 
-const TYPE_NAMES = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 'image/gif': 'GIF' }
-
-/** 'image/png' → 'PNG'. */
-export function typeName (type) {
-  return TYPE_NAMES[type] ?? (type || 'unknown')
+/** 'image/png' → 'PNG' (the type itself when it has no name). */
+export function typeName (type, names = {}) {
+  return Object.hasOwn(names, type) ? names[type] : (type || 'unknown')
 }
 
 /** ['image/jpeg', 'image/png', 'image/gif'] → 'JPEG, PNG or GIF'. */
-export function typeList (types) {
-  const names = types.map(typeName)
-  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`
+export function typeList (types, names = {}) {
+  const list = types.map((type) => typeName(type, names))
+  return list.length < 2 ? list.join('') : `${list.slice(0, -1).join(', ')} or ${list[list.length - 1]}`
 }
 
 /** 5242880 → '5 MB'; 1536 → '1.5 KB'. */
@@ -25,7 +26,7 @@ export function formatBytes (bytes) {
 /** What is wrong with a chosen file before anything is sent, or undefined when it may be uploaded. */
 export function describeFileProblem (file, limits) {
   if (!limits.types.includes(file.type)) {
-    return `“${file.name}” is not an image this page accepts (its type is ${file.type || 'unknown'}). Choose a ${typeList(limits.types)} image.`
+    return `“${file.name}” is not an image this page accepts (its type is ${file.type || 'unknown'}). Choose a ${typeList(limits.types, limits.typeNames)} image.`
   }
   if (file.size === 0) return `“${file.name}” is empty. Choose another image.`
   if (file.size > limits.maxBytes) {
@@ -57,11 +58,12 @@ const TOO_LARGE = ['TOO_LARGE', 'ENTITY_TOO_LARGE', 'EntityTooLarge', 'MaxMessag
 const TOO_SMALL = ['ENTITY_TOO_SMALL', 'EntityTooSmall']
 const EXPIRED = ['POLICY_EXPIRED', 'TICKET_EXPIRED', 'ExpiredToken', 'RequestExpired']
 const REFUSED = ['SIGNATURE_MISMATCH', 'POLICY_CONDITION_FAILED', 'POLICY_INVALID', 'AccessDenied', 'SignatureDoesNotMatch',
-  'InvalidPolicyDocument', 'InvalidAccessKeyId', 'InvalidArgument', 'AccessControlListNotSupported']
+  'InvalidPolicyDocument', 'InvalidAccessKeyId', 'InvalidArgument', 'AccessControlListNotSupported', 'MalformedPOSTRequest',
+  'IncorrectNumberOfFilesInPostRequest', 'MissingFields', 'InvalidRequest']
 
 /**
  * A refused request → one or two sentences: what happened and what to do, then what the server said.
- * `context`: { types, contentType, expiresAt (ISO string, once a ticket was issued), now (ms) }.
+ * `context`: { types, typeNames, contentType, expiresAt (ISO string, once a ticket was issued), now (ms) }.
  */
 export function describeServerError (status, text, context) {
   const { code, message } = parseErrorBody(text)
@@ -78,9 +80,9 @@ export function describeServerError (status, text, context) {
   } else if (TOO_SMALL.includes(code)) {
     words = 'The file is empty. Choose another image.'
   } else if (code === 'CONTENT_TYPE_NOT_ALLOWED') {
-    words = `This kind of file is not accepted. Choose a ${typeList(context.types)} image.`
+    words = `This kind of file is not accepted. Choose a ${typeList(context.types, context.typeNames)} image.`
   } else if (code === 'NOT_AN_IMAGE' || status === 422) {
-    words = `The file is not a real ${typeName(context.contentType)} image: its contents do not match its type. Choose another image.`
+    words = `The file is not a real ${typeName(context.contentType, context.typeNames)} image: its contents do not match its type. Choose another image.`
   } else if (EXPIRED.includes(code) || (code === 'AccessDenied' && (expired || /expired/i.test(message)))) {
     words = 'The upload ticket expired before the upload finished. Choose Upload to try again with a new one.'
   } else if (REFUSED.includes(code) || status === 403) {

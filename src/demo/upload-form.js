@@ -1,9 +1,11 @@
 // The reference browser code for profile-image uploads (docs/browser.md). The same code works in both modes:
 // it gets { uploadId, upload: { url, fields } } from a ticket, posts a multipart form with every field and then
-// the file (to this service in development, straight to S3 in production), then asks for completion and shows
-// the confirmed image from its public URL.
-/* global XMLHttpRequest */
+// the file (to this service in development, straight to S3 in production; any 2xx is success, refusals are S3's
+// XML in both), then asks for completion and shows the confirmed image from its public URL: its ThumbHash
+// placeholder first, painted at once, then the image over it, then its square variants.
+/* global XMLHttpRequest, atob */
 import { describeFileProblem, describeServerError, formatBytes } from './error-words.js'
+import { thumbHashToDataURL } from './thumbhash.js'
 
 const form = document.getElementById('profile-form')
 const input = document.getElementById('picture')
@@ -15,11 +17,23 @@ const progress = document.getElementById('progress')
 const status = document.getElementById('status')
 const error = document.getElementById('error')
 const result = document.getElementById('result')
+const finalFrame = document.getElementById('final-frame')
+const finalPlaceholder = document.getElementById('final-placeholder')
 const finalImage = document.getElementById('final')
 const finalLink = document.getElementById('final-link')
+const variantsBlock = document.getElementById('variants-block')
+const variantList = document.getElementById('variants')
 
-// The service's limits, as the page was given them (data attributes): checked before anything is sent.
-const limits = () => ({ maxBytes: Number(form.dataset.maxBytes), types: form.dataset.types.split(',') })
+/** The largest side, in CSS pixels, the saved image is shown at on this page (the file itself may be larger). */
+const SHOWN_SIDE = 192
+
+// The service's limits and the names of its image types, as the page was given them (data attributes): checked
+// before anything is sent.
+const limits = () => ({
+  maxBytes: Number(form.dataset.maxBytes),
+  types: form.dataset.types.split(','),
+  typeNames: JSON.parse(form.dataset.typeNames || '{}')
+})
 let previewUrl
 let busy = false
 
@@ -110,6 +124,79 @@ function loadImage (img, url) {
   })
 }
 
+/** The answer's ThumbHash (base64) as a PNG data: URL, or undefined when there is none or it cannot be read. */
+function placeholderUrl (placeholder) {
+  if (typeof placeholder !== 'string' || placeholder === '') return undefined
+  try {
+    return thumbHashToDataURL(Uint8Array.from(atob(placeholder), (c) => c.charCodeAt(0)))
+  } catch {
+    return undefined
+  }
+}
+
+/** width × height scaled down (never up) to fit `side`; attributes, so the page keeps its strict CSP (no styles). */
+function fitted (width, height, side) {
+  const scale = Math.min(1, side / Math.max(width, height))
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) }
+}
+
+function setSize (img, { width, height }) {
+  img.width = width
+  img.height = height
+}
+
+/**
+ * Shows the confirmed image: its placeholder is painted at once, in the image's own box, and stands for it (alt
+ * text) until the image has loaded over it; from then on assistive technology sees the image alone.
+ */
+async function showConfirmed (confirmed) {
+  const box = fitted(confirmed.width, confirmed.height, SHOWN_SIDE)
+  finalImage.setAttribute('aria-hidden', 'true')
+  finalImage.removeAttribute('src')
+  const painted = placeholderUrl(confirmed.placeholder)
+  finalPlaceholder.hidden = painted === undefined
+  finalPlaceholder.alt = 'Your saved profile picture, loading'
+  finalPlaceholder.removeAttribute('aria-hidden')
+  finalFrame.classList.remove('loaded')
+  if (painted !== undefined) finalPlaceholder.src = painted
+  for (const img of [finalPlaceholder, finalImage]) setSize(img, box)
+  finalLink.href = confirmed.url
+  showVariants(confirmed.variants ?? [])
+  result.hidden = false
+
+  try {
+    await loadImage(finalImage, confirmed.url)
+  } catch (err) {
+    finalPlaceholder.alt = 'Your saved profile picture, which could not be loaded'
+    throw err
+  }
+  finalImage.removeAttribute('aria-hidden')
+  finalPlaceholder.alt = ''
+  finalPlaceholder.setAttribute('aria-hidden', 'true')
+  finalFrame.classList.add('loaded')
+}
+
+/** The square variants, ascending: each an image with its real size as attributes (CSS scales down) and its size in words. */
+function showVariants (variants) {
+  variantList.replaceChildren(...variants.map((variant) => {
+    const item = document.createElement('li')
+    const figure = document.createElement('figure')
+    const img = document.createElement('img')
+    img.src = variant.url
+    img.width = variant.width
+    img.height = variant.height
+    img.alt = `Your profile picture as a ${variant.width} × ${variant.height} pixel square`
+    img.dataset.size = String(variant.size)
+    const caption = document.createElement('figcaption')
+    // A small source gives smaller squares than asked for (never upscaled): say what was published.
+    caption.textContent = variant.width === variant.size ? `${variant.size} px` : `${variant.size} px (${variant.width} px)`
+    figure.append(img, caption)
+    item.append(figure)
+    return item
+  }))
+  variantsBlock.hidden = variants.length === 0
+}
+
 async function upload () {
   const file = chosenFile()
   const context = { ...limits(), contentType: file.type, now: Date.now() }
@@ -122,9 +209,8 @@ async function upload () {
   await postForm(ticket.upload, file, ticketContext, showProgress)
   say('Checking the image…')
   const confirmed = await postJson(`/v1/uploads/${encodeURIComponent(ticket.uploadId)}/complete`, undefined, { ...ticketContext, now: Date.now() })
-  await loadImage(finalImage, confirmed.url)
-  finalLink.href = confirmed.url
-  result.hidden = false
+  say('Saved. Loading your new profile picture…')
+  await showConfirmed(confirmed)
   say('Saved. Your new profile picture is shown below.')
   document.getElementById('result-heading').focus()
 }

@@ -4,8 +4,10 @@
 // endpoint is unauthenticated, which is why the demo is off in production unless asked for.
 import { Type } from '@sinclair/typebox'
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import type { App } from '../app.js'
 import { publicUrlBuilder } from '../storage/public-url.js'
+import { formatNames, formatOfType } from '../uploads/formats.js'
 import { errors } from './schemas.js'
 
 /** Every demo upload belongs to this owner, so each new one replaces the previous (as for a real person). */
@@ -13,12 +15,15 @@ export const DEMO_OWNER = 'demo-user'
 
 // src/demo/ next to src/routes/ under tsx; dist/demo/ next to dist/routes/ after `npm run build` copies it.
 const ASSETS = new URL('../demo/', import.meta.url)
-const ASSET_TYPES: Record<string, string> = {
-  'upload-form.js': 'text/javascript; charset=utf-8',
-  'error-words.js': 'text/javascript; charset=utf-8',
-  'demo.css': 'text/css; charset=utf-8'
+const JS = 'text/javascript; charset=utf-8'
+/** Served at /demo/{name}: the page's own files, and the ThumbHash decoder from the package the pipeline encodes with. */
+const ASSET_FILES: Record<string, { type: string, file: URL | string }> = {
+  'upload-form.js': { type: JS, file: new URL('upload-form.js', ASSETS) },
+  'error-words.js': { type: JS, file: new URL('error-words.js', ASSETS) },
+  // Resolved like an import from this file, so it is node_modules/thumbhash/ under tsx and after a build alike.
+  'thumbhash.js': { type: JS, file: createRequire(import.meta.url).resolve('thumbhash') },
+  'demo.css': { type: 'text/css; charset=utf-8', file: new URL('demo.css', ASSETS) }
 }
-const TYPE_NAMES: Record<string, string> = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 'image/gif': 'GIF' }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -39,16 +44,19 @@ export default async function demoRoutes (app: App) {
   const values: Record<string, string> = {
     maxBytes: String(maxBytes),
     types: allowedContentTypes.join(','),
-    typeNames: allowedContentTypes.map((t) => TYPE_NAMES[t] ?? t).join(', ').replace(/, ([^,]+)$/, ' or $1'),
+    typeNames: formatNames(allowedContentTypes),
+    // error-words.js runs in the browser: it gets the people's names of the accepted types from the format table.
+    typeNamesJson: JSON.stringify(Object.fromEntries(allowedContentTypes.map((t) => [t, formatOfType(t)?.name ?? t]))),
     maxSize: mb >= 1 ? `${Number(mb.toFixed(1))} MB` : `${Math.ceil(maxBytes / 1024)} KB`
   }
   const template = await readFile(new URL('index.html', ASSETS), 'utf8')
   const page = template.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => escapeHtml(values[name] ?? ''))
-  const assets = new Map(await Promise.all(Object.entries(ASSET_TYPES).map(async ([name, type]) =>
-    [name, { type, body: await readFile(new URL(name, ASSETS)) }] as const)))
+  const assets = new Map(await Promise.all(Object.entries(ASSET_FILES).map(async ([name, { type, file }]) =>
+    [name, { type, body: await readFile(file) }] as const)))
   const origins = storageOrigins(app).join(' ')
-  // No inline script or style anywhere, so the policy can be strict.
-  const csp = `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: ${origins}; connect-src 'self' ${origins}; ` +
+  // No inline script or style anywhere, so the policy can be strict. Images: the chosen file's preview (blob:),
+  // the ThumbHash placeholder the page decodes (data:) and the storage's.
+  const csp = `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data: ${origins}; connect-src 'self' ${origins}; ` +
     "form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
 
   app.get('/demo', { schema: { hide: true } }, async (_req, reply) => {

@@ -1,13 +1,15 @@
 // Development: the browser posts the same multipart form it would post to S3. The form's fields are checked
-// against the signed policy before a byte is written; the file streams to a temporary file that becomes visible
-// only when complete and within the size range. Anything refused leaves nothing behind.
+// against the signed policy before a byte is written; the file streams to a temporary file that becomes the
+// (private) staging object only when complete and within the size range. Anything refused leaves nothing behind.
+// The answers are S3's own (s3-answers.ts): an XML PostResponse, or S3's status and XML Error.
 import multipart from '@fastify/multipart'
-import { Type } from '@sinclair/typebox'
 import type { App } from '../app.js'
 import { AppError, appError } from '../errors.js'
 import type { LocalStorage } from '../storage/local.js'
 import type { VerifiedPolicy } from '../storage/post-policy.js'
-import { errors } from './schemas.js'
+import { PostResponseSchema, S3ErrorSchema, s3ErrorHandler, sendPostResponse } from './s3-answers.js'
+
+const xml = (schema: object, description: string) => ({ description, content: { 'application/xml': { schema } } })
 
 export default async function localUploadRoute (app: App, opts: { storage: LocalStorage }) {
   const { storage } = opts
@@ -24,19 +26,36 @@ export default async function localUploadRoute (app: App, opts: { storage: Local
   })
 
   app.post('/uploads', {
+    // S3's XML answers for this route only; every other route keeps the JSON error shape.
+    errorHandler: s3ErrorHandler,
     schema: {
       operationId: 'postUploadForm',
       tags: ['development'],
       summary: 'Development upload endpoint (the local stand-in for the S3 bucket)',
-      description: 'multipart/form-data: every field of upload.fields, then one part named "file". Answers 201 like S3 with success_action_status=201.',
+      description: 'multipart/form-data: every field of upload.fields, then one part named "file". Answers exactly as S3 does ' +
+        'for success_action_status=201, so browser code written against S3 runs unchanged: 201 with an XML PostResponse ' +
+        '(Location, Bucket, Key, ETag) and the ETag and Location headers; refusals carry S3\'s status and an XML Error with ' +
+        'S3\'s Code, and a Message that adds what was wrong and what is expected. Key is the posted key, a private staging ' +
+        'key that is never served; ETag is the quoted MD5 of the posted bytes. Unlike S3, whose Location is the URL of that ' +
+        'staging object, Location is the URL the image will have once `POST /v1/uploads/{uploadId}/complete` has checked ' +
+        'and published it (it answers 404 until then). A repeat post of a still-valid form replaces the staged bytes, as on S3.',
       consumes: ['multipart/form-data'],
       response: {
-        201: Type.Object({ key: Type.String(), location: Type.String({ format: 'uri' }) }, { examples: [{ key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', location: 'http://localhost:3000/uploads/profile/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png' }] }),
-        ...errors(400, 403)
+        201: {
+          ...xml(PostResponseSchema, 'stored at the staging key (S3\'s PostResponse)'),
+          headers: {
+            ETag: { type: 'string', description: 'quoted MD5 hex of the posted bytes', example: '"9e107d9d372bb6826bd81d3542a419d6"' },
+            Location: { type: 'string', format: 'uri', description: 'where the image will be served once completed', example: 'http://localhost:3000/uploads/profile/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png' }
+          }
+        },
+        400: xml(S3ErrorSchema('ENTITY_TOO_LARGE'), 'EntityTooLarge, EntityTooSmall, InvalidArgument (a field missing, or not exactly one file), InvalidPolicyDocument, MalformedPOSTRequest, MaxPostPreDataLengthExceeded'),
+        403: xml(S3ErrorSchema('POLICY_EXPIRED'), 'AccessDenied (the form breaks the signed policy, or it expired), SignatureDoesNotMatch'),
+        412: xml(S3ErrorSchema('NOT_MULTIPART'), 'PreconditionFailed: the body is not multipart/form-data'),
+        500: xml(S3ErrorSchema('INTERNAL'), 'InternalError (no detail: the cause is logged)')
       }
     }
   }, async (req, reply) => {
-    if (!req.isMultipart()) throw appError('POLICY_INVALID', 'send multipart/form-data: every field of upload.fields, then the file')
+    if (!req.isMultipart()) throw appError('NOT_MULTIPART')
     const form: Record<string, string> = {}
     let stored: { policy: VerifiedPolicy, size: number, etag: string } | undefined
     try {
@@ -61,19 +80,23 @@ export default async function localUploadRoute (app: App, opts: { storage: Local
     if (stored === undefined) throw appError('NO_FILE')
     app.metrics.uploads.inc({ outcome: 'stored' })
     req.log.info({ key: stored.policy.key, size: stored.size }, 'stored development upload')
-    return await reply.code(201).send({ key: stored.policy.key, location: storage.publicUrl(stored.policy.key) })
+    const { key, bucket } = stored.policy
+    return await sendPostResponse(req, reply, { location: storage.publicUrl(key), bucket, key, etag: stored.etag })
   })
 }
 
-/** Maps multipart's own limit errors to the catalogue. */
+/** Maps multipart's own limit and parse errors to the catalogue. */
 function asUploadError (err: unknown): unknown {
   if (err instanceof AppError) return err
   const code = (err as { code?: string }).code
   if (code === 'FST_REQ_FILE_TOO_LARGE') return appError('ENTITY_TOO_LARGE')
   if (code === 'FST_FILES_LIMIT') return appError('TOO_MANY_FILES')
-  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') return appError('POLICY_INVALID', 'too many form fields; send only the fields of upload.fields and the file')
-  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return appError('POLICY_INVALID', 'send multipart/form-data')
-  // busboy's own parse errors (truncated or malformed forms) are the client's; disk errors stay 5xx.
-  if (err instanceof Error && (err as NodeJS.ErrnoException).syscall === undefined) return appError('POLICY_INVALID', `the multipart form could not be read (${err.message})`)
+  if (code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') return appError('FORM_FIELDS_TOO_LARGE')
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return appError('NOT_MULTIPART')
+  // busboy's own parse errors (truncated or malformed forms: plain Errors) are the client's; disk errors and
+  // programming errors (TypeError, …) stay 5xx.
+  if (err instanceof Error && Object.getPrototypeOf(err) === Error.prototype && (err as NodeJS.ErrnoException).syscall === undefined) {
+    return appError('FORM_MALFORMED', err.message)
+  }
   return err
 }

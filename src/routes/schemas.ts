@@ -156,7 +156,7 @@ export const UploadForm = Type.Object({
     'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
     'X-Amz-Credential': 'local/20261128/local/s3/aws4_request',
     'X-Amz-Date': '20261128T080000Z',
-    key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png',
+    key: 'profile-images/incoming/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png',
     Policy: 'eyJleHBpcmF0aW9uIjoi…',
     'X-Amz-Signature': '5d1f…',
     file: '(the image bytes)'

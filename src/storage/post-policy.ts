@@ -193,6 +193,8 @@ export function signPostPolicy (input: PolicyInput): Record<string, string> {
 }
 
 export interface VerifiedPolicy {
+  /** The bucket the policy was signed for. */
+  bucket: string
   key: string
   contentType: string
   minBytes: number
@@ -232,9 +234,9 @@ export function verifyPostPolicy (form: Record<string, string>, opts: VerifyOpti
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw appError('SIGNATURE_MISMATCH')
 
   let doc: { expiration?: unknown, conditions?: unknown }
-  try { doc = JSON.parse(Buffer.from(policy, 'base64').toString('utf8')) } catch { throw appError('POLICY_INVALID', 'Policy is not base64 JSON') }
+  try { doc = JSON.parse(Buffer.from(policy, 'base64').toString('utf8')) } catch { throw appError('POLICY_DOCUMENT_INVALID', 'Policy is not base64 JSON') }
   const expiration = typeof doc.expiration === 'string' ? Date.parse(doc.expiration) : NaN
-  if (!Number.isFinite(expiration) || !Array.isArray(doc.conditions)) throw appError('POLICY_INVALID', 'Policy has no expiration or conditions')
+  if (!Number.isFinite(expiration) || !Array.isArray(doc.conditions)) throw appError('POLICY_DOCUMENT_INVALID', 'Policy has no expiration or conditions')
   if (expiration <= opts.now.getTime()) throw appError('POLICY_EXPIRED', `it expired at ${new Date(expiration).toISOString()}`)
 
   const value = (name: string) => (name === 'bucket' ? opts.bucket : fields.get(name))
@@ -244,7 +246,7 @@ export function verifyPostPolicy (form: Record<string, string>, opts: VerifyOpti
   for (const cond of doc.conditions as unknown[]) {
     if (Array.isArray(cond) && cond[0] === 'content-length-range') {
       minBytes = Number(cond[1]); maxBytes = Number(cond[2])
-      if (!Number.isSafeInteger(minBytes) || !Number.isSafeInteger(maxBytes)) throw appError('POLICY_INVALID', 'content-length-range must hold two integers')
+      if (!Number.isSafeInteger(minBytes) || !Number.isSafeInteger(maxBytes)) throw appError('POLICY_DOCUMENT_INVALID', 'content-length-range must hold two integers')
       continue
     }
     const [op, field, expect] = Array.isArray(cond)
@@ -260,5 +262,5 @@ export function verifyPostPolicy (form: Record<string, string>, opts: VerifyOpti
       throw appError('POLICY_CONDITION_FAILED', `field "${name}" is not allowed by the policy; send only the fields of upload.fields`)
     }
   }
-  return { key: need('key'), contentType: need('Content-Type'), minBytes, maxBytes }
+  return { bucket: opts.bucket, key: need('key'), contentType: need('Content-Type'), minBytes, maxBytes }
 }

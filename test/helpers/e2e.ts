@@ -5,6 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { Webhook } from 'standardwebhooks'
 import type { Test } from 'tap'
+import { thumbHashToDataURL } from 'thumbhash'
 import { DEMO_OWNER } from '../../src/routes/demo.js'
 import { AUTH } from './build.js'
 import { startReceiver, type Delivery as Received } from './webhook-receiver.js'
@@ -115,12 +116,150 @@ export async function pick (page: Page, file: PickedFile): Promise<void> {
   await chooser.setFiles(file)
 }
 
-/** The demo's image (shown at `url`) was announced by a signed webhook and its record is confirmed. */
-export async function demoImageConfirmed (t: Test, receiver: { delivery: (match: (d: Delivery) => boolean) => Promise<Delivery> }, base: string, url: string, size: number): Promise<void> {
-  const hook = await receiver.delivery((d) => d.payload.data.url === url)
+/** The completion answer (POST /v1/uploads/{id}/complete, 200) as the page received it. */
+export interface Confirmed {
+  uploadId: string
+  url: string
+  contentType: string
+  size: number
+  width: number
+  height: number
+  placeholder: string
+  variants: Array<{ size: number, width: number, height: number, contentType: string, url: string }>
+}
+
+/** Resolves with the page's next successful completion answer. */
+export async function completion (page: Page): Promise<Confirmed> {
+  const response = await page.waitForResponse((res) => /\/v1\/uploads\/[^/]+\/complete$/.test(res.url()) && res.status() === 200, { timeout: 60_000 })
+  return await response.json() as Confirmed
+}
+
+/**
+ * Fault injection, a slow network: the browser's requests for URLs matching `url` are held until `release()`.
+ * `held` resolves once the first one was asked for, so a test can look at the page while the image is loading.
+ */
+export async function holdRequests (page: Page, url: RegExp): Promise<{ held: Promise<void>, release: () => void }> {
+  let asked!: () => void
+  let release!: () => void
+  const held = new Promise<void>((resolve) => { asked = resolve })
+  const released = new Promise<void>((resolve) => { release = resolve })
+  await page.route(url, async (route) => {
+    asked()
+    await released
+    await route.continue()
+  })
+  return { held, release }
+}
+
+/**
+ * While the confirmed image is held back: its placeholder is painted, decoded from the answer's ThumbHash, in the
+ * image's box, and it stands for the image (alt text) until the image arrives.
+ */
+export async function placeholderWhileLoading (t: Test, page: Page, confirmed: Confirmed): Promise<void> {
+  await page.waitForFunction(() => {
+    const img = document.getElementById('final-placeholder') as HTMLImageElement
+    return img.complete && img.naturalWidth > 0
+  })
+  const seen = await page.evaluate(() => {
+    const placeholder = document.getElementById('final-placeholder') as HTMLImageElement
+    const final = document.getElementById('final') as HTMLImageElement
+    const box = placeholder.getBoundingClientRect()
+    return {
+      src: placeholder.src,
+      alt: placeholder.alt,
+      placeholderHidden: placeholder.getAttribute('aria-hidden'),
+      shown: box.width > 0 && box.height > 0 && !(document.getElementById('result') as HTMLElement).hidden,
+      box: { width: placeholder.width, height: placeholder.height },
+      finalBox: { width: final.width, height: final.height },
+      finalLoaded: final.complete && final.naturalWidth > 0,
+      finalHidden: final.getAttribute('aria-hidden')
+    }
+  })
+  t.equal(seen.finalLoaded, false, 'the image is still loading')
+  t.match(seen.src, /^data:image\/png;base64,/, 'the placeholder is painted from a data: URL')
+  t.equal(seen.src, thumbHashToDataURL(Buffer.from(confirmed.placeholder, 'base64')), 'decoded from the answer\'s ThumbHash')
+  t.ok(seen.shown, 'the placeholder is on screen')
+  t.same(seen.box, seen.finalBox, 'in the image\'s own box')
+  t.ok(Math.abs(seen.box.width / seen.box.height - confirmed.width / confirmed.height) < 0.05, 'with the image\'s proportions')
+  t.match(seen.alt, /profile picture.*loading/, 'it stands for the image while it loads')
+  t.equal(seen.placeholderHidden, null)
+  t.equal(seen.finalHidden, 'true', 'the image not yet there is hidden from assistive technology')
+}
+
+/**
+ * After the image loaded: it is shown from its public URL and served with its type and size, the placeholder is
+ * hidden from assistive technology, and the variants are a row of squares labelled with their sizes whose URLs
+ * answer with `variantType`.
+ */
+export async function resultShown (t: Test, page: Page, confirmed: Confirmed, expect: { sizes: number[], variantType: string }): Promise<void> {
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#final, #variants img')].every((img) => img.complete && img.naturalWidth > 0))
+  const shown = await page.evaluate(() => {
+    const final = document.getElementById('final') as HTMLImageElement
+    const placeholder = document.getElementById('final-placeholder') as HTMLImageElement
+    return {
+      src: final.src,
+      natural: { width: final.naturalWidth, height: final.naturalHeight },
+      finalHidden: final.getAttribute('aria-hidden'),
+      finalAlt: final.alt,
+      placeholder: { alt: placeholder.alt, hidden: placeholder.getAttribute('aria-hidden') },
+      variants: [...document.querySelectorAll('#variants > li')].map((li) => {
+        const img = li.querySelector('img') as HTMLImageElement
+        const box = img.getBoundingClientRect()
+        return {
+          src: img.src,
+          alt: img.alt,
+          attributes: { width: img.getAttribute('width'), height: img.getAttribute('height') },
+          natural: { width: img.naturalWidth, height: img.naturalHeight },
+          square: Math.abs(box.width - box.height) < 1,
+          bottom: Math.round(box.bottom),
+          caption: li.querySelector('figcaption')?.textContent
+        }
+      })
+    }
+  })
+  t.equal(shown.src, confirmed.url, 'the saved image is shown from its public URL')
+  t.same(shown.natural, { width: confirmed.width, height: confirmed.height }, 'at the size the answer gives')
+  t.equal(shown.finalHidden, null, 'the loaded image is seen by assistive technology')
+  t.equal(shown.finalAlt, 'Your saved profile picture')
+  t.same(shown.placeholder, { alt: '', hidden: 'true' }, 'the placeholder is hidden from assistive technology once the image loaded')
+
+  const main = await fetch(confirmed.url)
+  const bytes = Buffer.from(await main.arrayBuffer())
+  t.equal(main.status, 200, 'the main image is served')
+  t.equal(main.headers.get('content-type'), confirmed.contentType)
+  t.equal(bytes.length, confirmed.size, 'as many bytes as the answer says')
+
+  t.same(confirmed.variants.map((v) => v.size), expect.sizes, 'the variants of IMAGE_VARIANTS, ascending')
+  t.same(shown.variants.map((v) => v.caption), expect.sizes.map((size) => `${size} px`), 'each labelled with its size')
+  t.ok(shown.variants.every((v) => v.bottom === shown.variants[0]?.bottom), 'in one row')
+  for (const [i, variant] of confirmed.variants.entries()) {
+    const seen = shown.variants[i]
+    t.equal(seen?.src, variant.url, `${variant.size} px: shown from its URL`)
+    t.same(seen?.attributes, { width: String(variant.width), height: String(variant.height) }, `${variant.size} px: width and height attributes`)
+    t.same(seen?.natural, { width: variant.width, height: variant.height }, `${variant.size} px: loaded at its size`)
+    t.ok(seen?.square, `${variant.size} px: a square`)
+    t.match(seen?.alt, /profile picture/, `${variant.size} px: alt text`)
+    t.equal(variant.contentType, expect.variantType)
+    const res = await fetch(variant.url)
+    await res.arrayBuffer()
+    t.equal(res.status, 200, `${variant.size} px: its URL answers`)
+    t.equal(res.headers.get('content-type'), expect.variantType, `${variant.size} px: served as ${expect.variantType}`)
+  }
+}
+
+/** The demo's image was announced by a signed webhook that says what the completion answered, and its record is confirmed. */
+export async function demoImageConfirmed (t: Test, receiver: { delivery: (match: (d: Delivery) => boolean) => Promise<Delivery> }, base: string, confirmed: Confirmed): Promise<void> {
+  const hook = await receiver.delivery((d) => d.payload.data.url === confirmed.url)
   t.equal(hook.payload.type, 'image.confirmed', 'signed webhook arrived')
   t.equal(hook.payload.data.ownerId, DEMO_OWNER)
-  t.equal(hook.payload.data.size, size)
-  const record = await (await fetch(`${base}/v1/uploads/${String(hook.payload.data.uploadId)}`, { headers: AUTH })).json() as { status: string }
+  t.match(hook.payload.data, {
+    uploadId: confirmed.uploadId,
+    size: confirmed.size,
+    width: confirmed.width,
+    height: confirmed.height,
+    placeholder: confirmed.placeholder,
+    variants: confirmed.variants
+  }, 'the webhook tells what the page was answered')
+  const record = await (await fetch(`${base}/v1/uploads/${confirmed.uploadId}`, { headers: AUTH })).json() as { status: string }
   t.equal(record.status, 'confirmed')
 }

@@ -141,10 +141,12 @@ export async function jpegWithExif (width = 64, height = 48, opts: { icc?: boole
   if (opts.icc ?? true) image = image.withIccProfile('p3')
   const out = await image.jpeg({ quality: 90 }).toBuffer()
   const extra = [
-    ...(opts.comment ?? true ? [jpegSegment(0xfe, Buffer.from(EXIF_FIXTURE.comment, 'utf8'))] : []),
-    ...(opts.iptc ?? true ? [iptcSegment()] : [])
+    ...(opts.iptc ?? true ? [iptcSegment()] : []),
+    ...(opts.comment ?? true ? [jpegSegment(0xfe, Buffer.from(EXIF_FIXTURE.comment, 'utf8'))] : [])
   ]
-  return Buffer.concat([out.subarray(0, 2), ...extra, out.subarray(2)])
+  // After sharp's APPn segments (EXIF must come first), before the tables.
+  const at = jpegMarkers(out).find((m) => m.marker < 0xe0 || m.marker > 0xef)?.at ?? 2
+  return Buffer.concat([out.subarray(0, at), ...extra, out.subarray(at)])
 }
 
 export type Corner = 'top-left' | 'top-right' | 'bottom-right' | 'bottom-left'
@@ -378,7 +380,7 @@ export interface MetadataBlocks {
   xmp: boolean
   iptc: boolean
   icc: boolean
-  /** File-level comments: JPEG COM, PNG tEXt/zTXt/iTXt (other than XMP), GIF comment extensions. */
+  /** File-level comments: JPEG COM, PNG tEXt/zTXt/iTXt (other than XMP, which libvips writes as zTXt), GIF comment extensions. */
   comments: boolean
   raw: {
     /** exifr on the file (it reads JPEG, PNG, TIFF, HEIF/AVIF; not WebP or GIF). */
@@ -419,10 +421,10 @@ export async function metadataBlocks (buf: Buffer): Promise<MetadataBlocks> {
   return {
     exif: ['ifd0', 'ifd1', 'exif', 'gps', 'interop'].some((k) => filled(e[k])) || exifBlock !== undefined || seg.some((s) => s === 'APP1:Exif' || s === 'eXIf' || s === 'EXIF'),
     gps: filled(e['gps']) || filled(raw.embeddedExif?.['gps']),
-    xmp: filled(e['xmp']) || raw.sharp?.xmp !== undefined || seg.some((s) => s.startsWith('APP1:XMP') || s === 'iTXt:XML:com.adobe.xmp' || s === 'XMP' || s === 'application:XMP DataXMP'),
+    xmp: filled(e['xmp']) || raw.sharp?.xmp !== undefined || seg.some((s) => s.startsWith('APP1:XMP') || s.endsWith('TXt:XML:com.adobe.xmp') || s === 'XMP' || s === 'application:XMP DataXMP'),
     iptc: filled(e['iptc']) || raw.sharp?.iptc !== undefined,
     icc: filled(e['icc']) || raw.sharp?.icc !== undefined || seg.some((s) => s === 'APP2:ICC' || s === 'iCCP' || s === 'ICCP'),
-    comments: (raw.sharp?.comments?.length ?? 0) > 0 || seg.some((s) => s === 'COM' || s === 'comment' || (/^(tEXt|zTXt|iTXt):/.test(s) && s !== 'iTXt:XML:com.adobe.xmp')),
+    comments: (raw.sharp?.comments?.length ?? 0) > 0 || seg.some((s) => s === 'COM' || s === 'comment' || (/^(tEXt|zTXt|iTXt):/.test(s) && !s.endsWith(':XML:com.adobe.xmp'))),
     raw
   }
 }

@@ -106,7 +106,7 @@ t.test('generated client: compiles, catches a wrong call, runs create → form P
   const image = new Uint8Array(png(12, 12))
   const result = await run(base, TOKEN, image)
   t.equal(result.posted, 201, 'form POST to upload.url')
-  t.match(result.confirmed, { status: 'confirmed', url: result.ticket.publicUrl, size: image.length }, 'completed')
+  t.match(result.confirmed, { status: 'confirmed', url: result.ticket.publicUrl, size: Number, width: 12, height: 12 }, 'completed')
   t.equal(result.status, 'confirmed', 'status read back')
   t.same(result.unknown, { status: 404, code: 'UPLOAD_NOT_FOUND' }, 'an error answer arrives as the typed Error')
   const served = await fetch(result.confirmed.url)

@@ -57,7 +57,7 @@ t.test('verifyPostPolicy accepts the signed form and refuses tampering', async (
     bucket: BUCKET, key, fields: { 'Content-Type': 'image/png', success_action_status: '201' }, conditions: [['content-length-range', 1, 1024]], expiresSeconds: 600, credentials: SESSION, region: REGION, now: NOW
   })
   const opts = { bucket: BUCKET, credentials: SESSION, region: REGION, now: new Date(NOW.getTime() + 1000) }
-  t.same(verifyPostPolicy(form, opts), { key, contentType: 'image/png', minBytes: 1, maxBytes: 1024 })
+  t.same(verifyPostPolicy(form, opts), { bucket: BUCKET, key, contentType: 'image/png', minBytes: 1, maxBytes: 1024 })
 
   const refused = (what: string, edit: Record<string, string>, code: string, o = opts) =>
     t.throws(() => verifyPostPolicy({ ...form, ...edit }, o), { code }, `${what} → ${code}`)

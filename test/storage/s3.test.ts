@@ -1,6 +1,6 @@
 // S3Storage below the routes: signing with rotating temporary credentials (no network), and the reads,
 // deletes, promotion and readiness checks completion relies on, against the gateway.
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { createS3Storage, S3Storage, s3ClientConfig } from '../../src/storage/s3.js'
@@ -65,7 +65,7 @@ async function gatewayStorage (t: Test, target: S3TestTarget, bucket: string, ex
   return storage
 }
 
-t.test('head, ranged read, delete, readiness against the gateway', async (t) => {
+t.test('head, read, delete, readiness against the gateway', async (t) => {
   const target = s3Target(t)
   if (target === undefined) return
   const { bucket, client } = await createTestBucket(t, target)
@@ -75,8 +75,9 @@ t.test('head, ranged read, delete, readiness against the gateway', async (t) => 
 
   t.match(await storage.head(KEY), { size: image.length, contentType: 'image/png', etag: /^"[0-9a-f]{32}"$/ })
   t.equal(await storage.head('profile-images/ffffffffffffffffffffffffffffffff.png'), undefined, 'missing → undefined')
-  t.ok((await storage.readStart(KEY, 16)).equals(image.subarray(0, 16)), 'the first 16 bytes only')
-  t.ok((await storage.readStart(KEY, image.length + 100)).equals(image), 'a range past the end: the whole object')
+  t.ok((await storage.read(KEY, image.length))?.body?.equals(image), 'read: the whole object')
+  t.same(await storage.read(KEY, image.length - 1), { size: image.length }, 'larger than allowed: its size, not its bytes')
+  t.equal(await storage.read('profile-images/ffffffffffffffffffffffffffffffff.png', 100), undefined, 'read of a missing key → undefined')
   await storage.delete(KEY)
   t.equal(await storage.head(KEY), undefined, 'deleted')
   await storage.delete(KEY)
@@ -93,34 +94,20 @@ t.test('head, ranged read, delete, readiness against the gateway', async (t) => 
   await t.rejects(outsider.check(), { name: 'AccessDenied' }, 'readiness fails without access to the bucket')
 })
 
-t.test('promote: copies the checked version of the staging object to the public key, once', async (t) => {
+t.test('put publishes with the ACL and a long cache lifetime', async (t) => {
   const target = s3Target(t)
   if (target === undefined) return
   const { bucket, client } = await createTestBucket(t, target)
   const storage = await gatewayStorage(t, target, bucket)
-  const status = async (key: string) => await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => 200, (err: { $metadata: { httpStatusCode: number } }) => err.$metadata.httpStatusCode)
-  t.equal(storage.uploadedKey(KEY), STAGING, 'under the prefix')
+  t.equal(storage.uploadedKey(KEY), STAGING, 'staging under the prefix')
   const image = png(8, 8)
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: STAGING, Body: image, ContentType: 'image/png' }))
-  const checked = await storage.head(STAGING)
-
-  // Posted again after the check: neither the read nor the copy takes the new bytes.
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: STAGING, Body: png(9, 9), ContentType: 'image/png' }))
-  await t.rejects(storage.readStart(STAGING, 16, checked?.etag), { code: 'UPLOAD_CHANGED', statusCode: 409 }, 'reading another version: 409')
-  // radosgw 16 ignores x-amz-copy-source-if-match (AWS honours it): the copy's own ETag gives it away.
-  await t.rejects(storage.promote(KEY, checked?.etag), { code: 'UPLOAD_CHANGED' }, 'promoting another version: 409')
-  t.equal(await status(KEY), 404, 'nothing stays published')
-
-  await client.send(new PutObjectCommand({ Bucket: bucket, Key: STAGING, Body: image, ContentType: 'image/png' }))
-  const again = await storage.head(STAGING)
-  await storage.promote(KEY, again?.etag)
+  await storage.put(KEY, image, 'image/png')
   const published = await client.send(new GetObjectCommand({ Bucket: bucket, Key: KEY }))
-  t.equal(published.ContentType, 'image/png', 'the staging object\'s Content-Type')
+  t.equal(published.ContentType, 'image/png', 'its Content-Type')
+  t.equal(published.CacheControl, 'public, max-age=31536000, immutable', 'cacheable for good')
   t.ok(Buffer.from(await published.Body?.transformToByteArray() ?? []).equals(image), 'its bytes')
   t.equal((await fetch(`${target.endpoint}/${bucket}/${KEY}`)).status, 200, 'public-read')
-  t.equal(await status(STAGING), 404, 'the staging object is deleted')
-  await storage.promote(KEY, again?.etag)
-  t.pass('a repeat succeeds (staging gone, key present)')
-  await storage.delete(KEY)
-  await t.rejects(storage.promote(KEY), { name: 'NoSuchKey' }, 'neither staging nor key: an error')
+  const none = await gatewayStorage(t, target, bucket, { S3_ACL: 'none' })
+  await none.put(STAGING, image, 'image/png')
+  t.not((await fetch(`${target.endpoint}/${bucket}/${STAGING}`)).status, 200, 'S3_ACL=none: no acl, private')
 })

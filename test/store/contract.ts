@@ -76,7 +76,7 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     const u = newUpload({ declaredSize: null, maxBytes: 6_000_000_000 })
     await store.createUpload(u)
     t.same(await store.getUpload(u.id), {
-      ...u, status: 'pending', size: null, confirmedAt: null, updatedAt: u.createdAt
+      ...u, status: 'pending', size: null, image: null, confirmedAt: null, updatedAt: u.createdAt
     })
     t.equal(await store.getUpload('upl_unknown'), undefined, 'unknown id')
   })
@@ -112,9 +112,17 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     const u = newUpload()
     await store.createUpload(u)
     let seen: UploadRecord | undefined
-    const first = await store.confirmUpload(u.id, 777, at(1000), (r) => { seen = r; return eventFor(at(1001))(r) })
+    const image = {
+      width: 640,
+      height: 480,
+      animated: true,
+      placeholder: 'H/gBBYBgym5ox6hFlIbLpqqgmq+3',
+      variants: [{ size: 64, width: 64, height: 64, contentType: 'image/webp', key: 'profile-images/x-64.webp' }]
+    }
+    const first = await store.confirmUpload(u.id, 777, at(1000), (r) => { seen = r; return eventFor(at(1001))(r) }, image)
     t.equal(first?.changed, true)
-    t.same(first?.record, { ...u, status: 'confirmed', size: 777, confirmedAt: at(1000), updatedAt: at(1000) })
+    t.same(first?.record, { ...u, status: 'confirmed', size: 777, image, confirmedAt: at(1000), updatedAt: at(1000) }, 'what was published round-trips')
+    t.same(await store.getUpload(u.id), first?.record, 'and reads back')
     t.same(seen, first?.record, 'the event is built from the confirmed record')
     t.same(await store.getEvent(`msg_${u.id}`), {
       id: `msg_${u.id}`,

@@ -28,7 +28,20 @@ t.test('a receiver answering 500 at first gets the event later, with the same we
     t.matchOnly(payload, {
       type: 'image.confirmed',
       timestamp: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
-      data: { uploadId: ticket.uploadId, ownerId: 'owner-retry', key: ticket.key, url: ticket.publicUrl, contentType: 'image/png', size: png().length }
+      data: {
+        uploadId: ticket.uploadId,
+        ownerId: 'owner-retry',
+        key: ticket.key,
+        url: ticket.publicUrl,
+        contentType: 'image/png',
+        size: Number,
+        width: 8,
+        height: 8,
+        animated: false,
+        placeholder: /^[A-Za-z0-9+/]+=*$/,
+        variants: [64, 128, 256, 512].map((size) => ({ size, width: 8, height: 8, contentType: 'image/webp', url: ticket.publicUrl.replace(/\.png$/, `-${size}.webp`) })),
+        createdAt: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+      }
     }, 'the signature verifies with standardwebhooks')
     t.equal(d.headers['content-type'], 'application/json')
   }
