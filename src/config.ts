@@ -170,7 +170,8 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
     if (NEVER_IMAGES.test(t) || !/^image\/[a-z0-9.+-]+$/.test(t)) problems.push(describe('ALLOWED_CONTENT_TYPES', `"${t}" is not an accepted image type; SVG, HTML and scripts are never accepted`))
     else if (formatOfType(t) === undefined) problems.push(describe('ALLOWED_CONTENT_TYPES', `"${t}" cannot be verified; supported: ${FORMATS.map((f) => f.contentType).join(', ')}`))
   }
-  const variantText = env.IMAGE_VARIANTS ?? '64,128,256,512'
+  // Set but empty means no variants (other variables treat empty as unset).
+  const variantText = source.IMAGE_VARIANTS ?? '64,128,256,512'
   const variants = [...new Set(list(variantText).map(Number))].sort((a, b) => a - b)
   if (list(variantText).some((v) => !/^\d+$/.test(v)) || variants.some((v) => v < 1 || v > 4096)) {
     problems.push(describe('IMAGE_VARIANTS', `"${variantText}" is not a list of sizes from 1 to 4096 pixels, like 64,128,256`))

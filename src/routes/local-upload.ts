@@ -7,9 +7,7 @@ import type { App } from '../app.js'
 import { AppError, appError } from '../errors.js'
 import type { LocalStorage } from '../storage/local.js'
 import type { VerifiedPolicy } from '../storage/post-policy.js'
-import { PostResponseSchema, S3ErrorSchema, s3ErrorHandler, sendPostResponse } from './s3-answers.js'
-
-const xml = (schema: object, description: string) => ({ description, content: { 'application/xml': { schema } } })
+import { errorDoc, postResponseDoc, s3ErrorHandler, sendPostResponse } from './s3-answers.js'
 
 export default async function localUploadRoute (app: App, opts: { storage: LocalStorage }) {
   const { storage } = opts
@@ -41,17 +39,11 @@ export default async function localUploadRoute (app: App, opts: { storage: Local
         'and published it (it answers 404 until then). A repeat post of a still-valid form replaces the staged bytes, as on S3.',
       consumes: ['multipart/form-data'],
       response: {
-        201: {
-          ...xml(PostResponseSchema, 'stored at the staging key (S3\'s PostResponse)'),
-          headers: {
-            ETag: { type: 'string', description: 'quoted MD5 hex of the posted bytes', example: '"9e107d9d372bb6826bd81d3542a419d6"' },
-            Location: { type: 'string', format: 'uri', description: 'where the image will be served once completed', example: 'http://localhost:3000/uploads/profile/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png' }
-          }
-        },
-        400: xml(S3ErrorSchema('ENTITY_TOO_LARGE'), 'EntityTooLarge, EntityTooSmall, InvalidArgument (a field missing, or not exactly one file), InvalidPolicyDocument, MalformedPOSTRequest, MaxPostPreDataLengthExceeded'),
-        403: xml(S3ErrorSchema('POLICY_EXPIRED'), 'AccessDenied (the form breaks the signed policy, or it expired), SignatureDoesNotMatch'),
-        412: xml(S3ErrorSchema('NOT_MULTIPART'), 'PreconditionFailed: the body is not multipart/form-data'),
-        500: xml(S3ErrorSchema('INTERNAL'), 'InternalError (no detail: the cause is logged)')
+        201: postResponseDoc('stored at the private staging key (S3\'s PostResponse)'),
+        400: errorDoc('EntityTooLarge, EntityTooSmall, InvalidArgument (a field missing, or not exactly one file), InvalidPolicyDocument, MalformedPOSTRequest, MaxPostPreDataLengthExceeded', 'ENTITY_TOO_LARGE', 'at most 5242880 bytes'),
+        403: errorDoc('AccessDenied (the form breaks the signed policy, or it expired), SignatureDoesNotMatch', 'POLICY_EXPIRED', 'it expired at 2026-11-28T08:10:00.000Z'),
+        412: errorDoc('PreconditionFailed: the body is not multipart/form-data', 'NOT_MULTIPART'),
+        500: errorDoc('InternalError (no detail: the cause is logged)', 'INTERNAL')
       }
     }
   }, async (req, reply) => {

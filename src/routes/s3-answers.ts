@@ -105,29 +105,49 @@ export function s3ErrorHandler (err: FastifyError | AppError, req: FastifyReques
     .send(errorXml({ code: answer.code, message: answer.message, requestId: req.id }))
 }
 
-// For the OpenAPI document: the two XML documents, with S3's element names.
+// For the OpenAPI document: the two XML documents, with S3's element names, each with an example answer.
 const EXAMPLE_FILE = '3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png'
+const EXAMPLE_URL = `http://localhost:3000/uploads/profile/${EXAMPLE_FILE}`
+const EXAMPLE_ETAG = '"9e107d9d372bb6826bd81d3542a419d6"'
 
-export const PostResponseSchema = Type.Object({
+const PostResponseSchema = Type.Object({
   Location: Type.String({ format: 'uri', description: 'where the image will be served once completed (S3: the URL of the posted, still private, object)' }),
   Bucket: Type.String({ description: 'the bucket the policy was signed for ("local" in development)' }),
   Key: Type.String({ description: 'the posted key: the private staging key, never served' }),
   ETag: Type.String({ description: 'quoted MD5 hex of the posted bytes, as S3 gives it' })
-}, {
-  xml: { name: 'PostResponse' },
-  description: 'S3\'s PostResponse document for success_action_status=201',
-  examples: [postResponseXml({ location: `http://localhost:3000/uploads/profile/${EXAMPLE_FILE}`, bucket: 'local', key: `profile-images/incoming/${EXAMPLE_FILE}`, etag: '"9e107d9d372bb6826bd81d3542a419d6"' })]
+}, { xml: { name: 'PostResponse' }, description: 'S3\'s PostResponse document for success_action_status=201' })
+
+const S3ErrorSchema = Type.Object({
+  Code: Type.String({ description: 'S3\'s error code (AccessDenied, SignatureDoesNotMatch, EntityTooLarge, …)' }),
+  Message: Type.String({ description: 'S3\'s message, then what was wrong and what is expected' }),
+  RequestId: Type.String({ description: 'the request id (also in the x-request-id and x-amz-request-id headers)' })
+}, { xml: { name: 'Error' }, description: 'S3\'s XML Error document' })
+
+/** The route's 201: S3's PostResponse, and the ETag and Location headers. */
+export const postResponseDoc = (description: string) => ({
+  description,
+  headers: {
+    ETag: { type: 'string', description: 'quoted MD5 hex of the posted bytes', example: EXAMPLE_ETAG },
+    Location: { type: 'string', format: 'uri', description: 'where the image will be served once completed', example: EXAMPLE_URL }
+  },
+  content: {
+    'application/xml': {
+      schema: PostResponseSchema,
+      example: postResponseXml({ location: EXAMPLE_URL, bucket: 'local', key: `profile-images/incoming/${EXAMPLE_FILE}`, etag: EXAMPLE_ETAG })
+    }
+  }
 })
 
-export const S3ErrorSchema = (example: ErrorCode) => {
-  const s3 = s3Refusal(appError(example, example === 'POLICY_EXPIRED' ? 'it expired at 2026-11-28T08:10:00.000Z' : undefined))
-  return Type.Object({
-    Code: Type.String({ description: 'S3\'s error code (AccessDenied, SignatureDoesNotMatch, EntityTooLarge, …)' }),
-    Message: Type.String({ description: 'S3\'s message, then what was wrong and what is expected' }),
-    RequestId: Type.String({ description: 'the request id (also in x-request-id and x-amz-request-id)' })
-  }, {
-    xml: { name: 'Error' },
-    description: 'S3\'s XML Error document',
-    examples: [errorXml({ code: s3.code, message: s3.message, requestId: '5b8f0e9c-2d1a-4c3b-9e7f-6a5d4c3b2a19' })]
-  })
+/** A refusal: S3's XML Error; the example is the answer to the catalogue code `example`. */
+export function errorDoc (description: string, example: ErrorCode, detail?: string) {
+  const s3 = s3Refusal(appError(example, detail))
+  return {
+    description,
+    content: {
+      'application/xml': {
+        schema: S3ErrorSchema,
+        example: errorXml({ code: s3.code, message: s3.message, requestId: '5b8f0e9c-2d1a-4c3b-9e7f-6a5d4c3b2a19' })
+      }
+    }
+  }
 }
