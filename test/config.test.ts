@@ -86,3 +86,24 @@ t.test('bad values stop the start, naming the variable and what it expects', asy
   }
   t.ok(new ConfigError('x') instanceof Error)
 })
+
+t.test('image settings: defaults, ranges named in the message', async (t) => {
+  const c = loadConfig({}, () => 'random-secret')
+  t.match(c.images, { maxPixels: 40_000_000, maxFrames: 100, maxSide: 1024, variants: [64, 128, 256, 512], variantFormat: { id: 'webp' }, concurrency: 2, queueLimit: 64 })
+  t.same(loadConfig({ IMAGE_VARIANTS: '512, 64,64' }).images.variants, [64, 512], 'sorted, without duplicates')
+  t.same(loadConfig({ IMAGE_VARIANTS: '' }).images.variants, [], 'set but empty: none')
+  t.equal(loadConfig({ IMAGE_VARIANT_FORMAT: 'avif' }).images.variantFormat.contentType, 'image/avif')
+  t.same(loadConfig({ ALLOWED_CONTENT_TYPES: 'image/avif,image/png' }).upload.allowedContentTypes, ['image/avif', 'image/png'], 'AVIF uploads, a row of the format table')
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ MAX_IMAGE_PIXELS: '0' }, /MAX_IMAGE_PIXELS: .*1 to 268402689/],
+    [{ MAX_IMAGE_PIXELS: '300000000' }, /MAX_IMAGE_PIXELS: .*1 to 268402689/],
+    [{ MAX_IMAGE_FRAMES: '20000' }, /MAX_IMAGE_FRAMES: .*1 to 10000/],
+    [{ IMAGE_MAX_SIDE: '8' }, /IMAGE_MAX_SIDE: .*16 to 16383/],
+    [{ IMAGE_VARIANTS: '64,big' }, /IMAGE_VARIANTS: "64,big" is not a list of sizes from 1 to 4096 pixels/],
+    [{ IMAGE_VARIANTS: '0' }, /IMAGE_VARIANTS/],
+    [{ IMAGE_VARIANT_FORMAT: 'gif' }, /IMAGE_VARIANT_FORMAT: .*webp, avif|IMAGE_VARIANT_FORMAT: .*jpeg/],
+    [{ IMAGE_CONCURRENCY: '0' }, /IMAGE_CONCURRENCY/],
+    [{ ALLOWED_CONTENT_TYPES: 'image/tiff' }, /ALLOWED_CONTENT_TYPES: "image\/tiff" cannot be verified; supported: image\/jpeg, image\/png, image\/webp, image\/gif, image\/avif/]
+  ]
+  for (const [env, message] of bad) t.throws(() => loadConfig(env), { name: 'ConfigError', message }, JSON.stringify(env))
+})

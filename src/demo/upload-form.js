@@ -140,17 +140,15 @@ function fitted (width, height, side) {
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) }
 }
 
-function setSize (img, { width, height }) {
-  img.width = width
-  img.height = height
-}
-
 /**
- * Shows the confirmed image: its placeholder is painted at once, in the image's own box, and stands for it (alt
- * text) until the image has loaded over it; from then on assistive technology sees the image alone.
+ * Shows the confirmed image: its placeholder is painted at once, filling the box the image's width and height
+ * attributes make, and stands for it (alt text) until the image has loaded over it; from then on assistive
+ * technology sees the image alone.
  */
 async function showConfirmed (confirmed) {
-  const box = fitted(confirmed.width, confirmed.height, SHOWN_SIDE)
+  const { width, height } = fitted(confirmed.width, confirmed.height, SHOWN_SIDE)
+  finalImage.width = width
+  finalImage.height = height
   finalImage.setAttribute('aria-hidden', 'true')
   finalImage.removeAttribute('src')
   const painted = placeholderUrl(confirmed.placeholder)
@@ -159,7 +157,6 @@ async function showConfirmed (confirmed) {
   finalPlaceholder.removeAttribute('aria-hidden')
   finalFrame.classList.remove('loaded')
   if (painted !== undefined) finalPlaceholder.src = painted
-  for (const img of [finalPlaceholder, finalImage]) setSize(img, box)
   finalLink.href = confirmed.url
   showVariants(confirmed.variants ?? [])
   result.hidden = false
@@ -186,7 +183,6 @@ function showVariants (variants) {
     img.width = variant.width
     img.height = variant.height
     img.alt = `Your profile picture as a ${variant.width} × ${variant.height} pixel square`
-    img.dataset.size = String(variant.size)
     const caption = document.createElement('figcaption')
     // A small source gives smaller squares than asked for (never upscaled): say what was published.
     caption.textContent = variant.width === variant.size ? `${variant.size} px` : `${variant.size} px (${variant.width} px)`

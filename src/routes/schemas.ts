@@ -2,6 +2,7 @@
 import { Type, type TSchema } from '@sinclair/typebox'
 import { errorBody, ErrorCodes, type ErrorCode } from '../errors.js'
 import { UPLOAD_STATUSES } from '../store/store.js'
+import { FORMATS } from '../uploads/formats.js'
 
 export const ErrorSchema = Type.Object({
   statusCode: Type.Integer(),
@@ -44,7 +45,7 @@ export const UploadParams = Type.Object({ uploadId: UploadId }, { additionalProp
 
 export const CreateUploadBody = Type.Object({
   ownerId: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$', description: 'the main backend\'s id of the image\'s owner', examples: ['user-42'] }),
-  contentType: Type.String({ minLength: 1, maxLength: 100, description: 'one of ALLOWED_CONTENT_TYPES (never SVG or HTML)', examples: ['image/png'] }),
+  contentType: Type.String({ minLength: 1, maxLength: 100, description: `one of ALLOWED_CONTENT_TYPES (the service reads ${FORMATS.map((f) => f.contentType).join(', ')}; never SVG or HTML)`, examples: ['image/png'] }),
   contentLength: Type.Optional(Type.Integer({ minimum: 1, description: 'declared size in bytes; refused with 413 when over MAX_UPLOAD_BYTES', examples: [48213] }))
 }, { additionalProperties: false, examples: [{ ownerId: 'user-42', contentType: 'image/png', contentLength: 48213 }] })
 
