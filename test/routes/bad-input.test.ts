@@ -15,8 +15,15 @@ async function ticket (app: App, body: object = { ownerId: 'u1', contentType: 'i
   return res.json()
 }
 
-/** Files visible or in progress under the uploads folder. */
-const files = (app: App) => ['profile', '.incoming'].flatMap((d) => readdirSync(join(app.config.upload.dir, d)))
+/** Files posted (staging), published, or in progress under the uploads folder. */
+const files = (app: App) => ['.staging', 'profile', '.incoming'].flatMap((d) => readdirSync(join(app.config.upload.dir, d)))
+
+/** The development upload endpoint answers as S3 does: its refusals are XML Error documents. */
+async function s3Error (res: Response): Promise<{ type: string | null, code?: string, message?: string }> {
+  const body = await res.text()
+  const text = (name: string) => new RegExp(`^<\\?xml version="1\\.0" encoding="UTF-8"\\?>\\n<Error>.*<${name}>([^<]*)</${name}>.*</Error>$`, 's').exec(body)?.[1]
+  return { type: res.headers.get('content-type'), code: text('Code'), message: text('Message') }
+}
 
 t.test('tokens', async (t) => {
   const app = await build(t, { SERVICE_TOKENS: 'old-token-0123456789,new-token-0123456789' })
@@ -60,36 +67,40 @@ t.test('form POSTs that break the policy store nothing', async (t) => {
   const b = await ticket(app, { ownerId: 'u1', contentType: 'image/jpeg' })
   const tamper = (fields: Record<string, string>, name: string, value: string) => ({ ...a.upload, fields: { ...fields, [name]: value } })
   const flipped = a.upload.fields['X-Amz-Signature']!.replace(/^./, (c) => (c === '0' ? '1' : '0'))
-  const cases: Array<[string, () => Promise<Response>, number]> = [
-    ['tampered signature', () => postForm(tamper(a.upload.fields, 'X-Amz-Signature', flipped), image, 'image/png'), 403],
-    ['other key', () => postForm(tamper(a.upload.fields, 'key', b.key), image, 'image/png'), 403],
-    ['key with traversal', () => postForm(tamper(a.upload.fields, 'key', 'profile-images/../../x.png'), image, 'image/png'), 403],
-    ['other content type', () => postForm(tamper(a.upload.fields, 'Content-Type', 'image/jpeg'), image, 'image/jpeg'), 403],
-    ['a field the policy does not cover', () => postForm(a.upload, image, 'image/png', { acl: 'public-read-write' }), 403],
-    ['policy of another ticket', () => postForm(tamper(a.upload.fields, 'Policy', b.upload.fields.Policy!), image, 'image/png'), 403],
-    ['too many bytes', () => postForm(a.upload, pngOfSize(8000), 'image/png'), 400],
+  // S3's status and Code; the Message says what was wrong (test/routes/s3-answers.test.ts checks every word).
+  const cases: Array<[string, () => Promise<Response>, number, string, RegExp]> = [
+    ['tampered signature', () => postForm(tamper(a.upload.fields, 'X-Amz-Signature', flipped), image, 'image/png'), 403, 'SignatureDoesNotMatch', /signature/],
+    ['other key', () => postForm(tamper(a.upload.fields, 'key', b.upload.fields.key!), image, 'image/png'), 403, 'AccessDenied', /Invalid according to Policy: .*"key"/],
+    ['the public key', () => postForm(tamper(a.upload.fields, 'key', a.key), image, 'image/png'), 403, 'AccessDenied', /"key"/],
+    ['key with traversal', () => postForm(tamper(a.upload.fields, 'key', 'profile-images/../../x.png'), image, 'image/png'), 403, 'AccessDenied', /"key"/],
+    ['other content type', () => postForm(tamper(a.upload.fields, 'Content-Type', 'image/jpeg'), image, 'image/jpeg'), 403, 'AccessDenied', /"content-type"/],
+    ['a field the policy does not cover', () => postForm(a.upload, image, 'image/png', { acl: 'public-read-write' }), 403, 'AccessDenied', /"acl" is not allowed/],
+    ['policy of another ticket', () => postForm(tamper(a.upload.fields, 'Policy', b.upload.fields.Policy!), image, 'image/png'), 403, 'SignatureDoesNotMatch', /signature/],
+    ['too many bytes', () => postForm(a.upload, pngOfSize(8000), 'image/png'), 400, 'EntityTooLarge', /at most 4096 bytes/],
     ['no file part', async () => {
       const form = new FormData()
       for (const [k, v] of Object.entries(a.upload.fields)) form.append(k, v)
       return await fetch(a.upload.url, { method: 'POST', body: form })
-    }, 400],
+    }, 400, 'InvalidArgument', /exactly one file/],
     ['several file parts', async () => {
       const form = uploadForm(a.upload, image, 'image/png')
       form.append('file', new Blob([new Uint8Array(image)], { type: 'image/png' }), 'second')
       return await fetch(a.upload.url, { method: 'POST', body: form })
-    }, 400],
+    }, 400, 'InvalidArgument', /exactly one file/],
     ['missing fields', async () => {
       const form = new FormData()
       form.append('file', new Blob([new Uint8Array(image)], { type: 'image/png' }), 'x')
       return await fetch(a.upload.url, { method: 'POST', body: form })
-    }, 400],
-    ['not multipart', () => fetch(a.upload.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), 400]
+    }, 400, 'InvalidArgument', /no "Policy" field/],
+    ['not multipart', () => fetch(a.upload.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), 412, 'PreconditionFailed', /multipart\/form-data/]
   ]
-  for (const [name, send, status] of cases) {
+  for (const [name, send, status, code, message] of cases) {
     const res = await send()
     t.equal(res.status, status, name)
-    const body = await res.json() as { code: string, message: string }
-    t.ok(body.code && body.message, `${name}: ${body.code}: ${body.message}`)
+    const body = await s3Error(res)
+    t.match(body.type, /^application\/xml\b/, `${name}: XML`)
+    t.equal(body.code, code, `${name}: ${code}`)
+    t.match(body.message, message, `${name}: ${body.message}`)
     t.same(files(app), [], `${name}: nothing stored`)
   }
   const done = await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })
@@ -102,7 +113,7 @@ t.test('expired ticket', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 1100))
   const res = await postForm(a.upload, png(), 'image/png')
   t.equal(res.status, 403)
-  t.match(await res.json(), { code: 'POLICY_EXPIRED' })
+  t.match(await s3Error(res), { code: 'AccessDenied', message: /^Invalid according to Policy: Policy expired\./ })
   t.same(files(app), [])
   const done = await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })
   t.equal(done.statusCode, 410, 'completion of an expired, never-used ticket')
@@ -116,8 +127,7 @@ t.test('within UPLOAD_GRACE_SECONDS a late transfer still counts', async (t) => 
   t.equal((await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })).statusCode, 410, 'nothing there yet: expired')
   t.equal((await app.inject({ url: `/v1/uploads/${a.uploadId}`, headers: AUTH })).json().status, 'pending', 'not final during the grace period')
   // A transfer that began before expiry lands now (placed directly: the form itself is refused after expiry).
-  const { writeFileSync } = await import('node:fs')
-  writeFileSync(join(app.config.upload.dir, 'profile', a.key.split('/')[1]!), png())
+  await app.storage.put(app.storage.uploadedKey(a.key), png(), 'image/png')
   t.equal((await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })).statusCode, 200, 'confirmed')
 })
 
@@ -163,17 +173,22 @@ t.test('HTML bytes declared as PNG: accepted, completion 422, file gone', async 
   }
 })
 
-t.test('a ticket writes its key once: a confirmed image cannot be swapped by re-posting the form', async (t) => {
+t.test('a confirmed image cannot be swapped by re-posting the form', async (t) => {
   const { app } = await listen(t)
   const image = png()
   const a = await ticket(app)
   t.equal((await postForm(a.upload, image, 'image/png')).status, 201)
   t.equal((await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })).statusCode, 200)
+  const published = await app.inject({ url: `/uploads/profile/${a.key.split('/')[1]}` })
+  t.equal(published.statusCode, 200)
+  // As on S3, the form stays valid until the ticket expires: a re-post lands at the private staging key only.
   const again = await postForm(a.upload, html, 'image/png')
-  t.equal(again.status, 409)
-  t.match(await again.json(), { code: 'KEY_EXISTS' })
+  t.equal(again.status, 201)
+  const done = await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })
+  t.equal(done.statusCode, 200, 'completion is idempotent: the confirmed image stays')
   const served = await app.inject({ url: `/uploads/profile/${a.key.split('/')[1]}` })
-  t.ok(served.rawPayload.equals(image), 'the confirmed bytes are still served')
+  t.ok(served.rawPayload.equals(published.rawPayload), 'the published bytes are still served')
+  t.notMatch(served.body, /<html/i, 'never the re-posted bytes')
   t.same(readdirSync(join(app.config.upload.dir, '.incoming')), [], 'no temporary file left')
 })
 
