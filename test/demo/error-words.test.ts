@@ -1,11 +1,14 @@
-// The demo page's words for what went wrong, including S3's XML answers (AWS's and RGW's forms), which the
-// browser tests only meet in part.
+// The demo page's words for what went wrong, including S3's XML answers (AWS's and RGW's forms, and the
+// development upload endpoint's, which answers the same way), which the browser tests only meet in part.
 import t from 'tap'
-import { describeFileProblem, describeServerError, formatBytes, parseErrorBody, typeList } from '../../src/demo/error-words.js'
+import { describeFileProblem, describeServerError, formatBytes, parseErrorBody, typeList, typeName } from '../../src/demo/error-words.js'
+import { DEFAULT_CONTENT_TYPES, FORMATS } from '../../src/uploads/formats.js'
 
-const TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif']
+const TYPES = DEFAULT_CONTENT_TYPES
+// What the page passes in (a data attribute demo.ts renders from the format table).
+const NAMES = Object.fromEntries(FORMATS.map((f) => [f.contentType, f.name]))
 const NOW = Date.parse('2026-11-28T08:00:00Z')
-const context = { types: TYPES, contentType: 'image/png', expiresAt: '2026-11-28T08:10:00Z', now: NOW }
+const context = { types: TYPES, typeNames: NAMES, contentType: 'image/png', expiresAt: '2026-11-28T08:10:00Z', now: NOW }
 const expired = { ...context, now: Date.parse('2026-11-28T08:10:01Z') }
 const xml = (code: string, message?: string) => '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>' + code + '</Code>' +
   (message !== undefined ? `<Message>${message}</Message>` : '') + '<RequestId>tx000001</RequestId><HostId>abc</HostId></Error>'
@@ -14,12 +17,17 @@ t.test('sizes and type lists read naturally', async (t) => {
   t.equal(formatBytes(512), '512 bytes')
   t.equal(formatBytes(1536), '1.5 KB')
   t.equal(formatBytes(5 * 1024 * 1024), '5 MB')
-  t.equal(typeList(TYPES), 'JPEG, PNG, WebP or GIF')
-  t.equal(typeList(['image/png']), 'PNG')
+  t.equal(typeList(TYPES, NAMES), 'JPEG, PNG, WebP or GIF')
+  t.equal(typeList(['image/png'], NAMES), 'PNG')
+  t.equal(typeList(['image/png', 'image/avif'], NAMES), 'PNG or AVIF', 'every name comes from the format table')
+  t.equal(typeName('image/x-new', NAMES), 'image/x-new', 'a type without a name is given as it is')
+  t.equal(typeName('image/png'), 'image/png', 'no names given: the types themselves')
+  t.equal(typeName('constructor', NAMES), 'constructor', 'only the table\'s own entries')
+  t.equal(typeName('', NAMES), 'unknown')
 })
 
 t.test('a chosen file is checked before anything is sent', async (t) => {
-  const limits = { maxBytes: 1024 * 1024, types: TYPES }
+  const limits = { maxBytes: 1024 * 1024, types: TYPES, typeNames: NAMES }
   t.equal(describeFileProblem({ name: 'a.png', type: 'image/png', size: 1000 }, limits), undefined)
   t.equal(describeFileProblem({ name: 'big.jpg', type: 'image/jpeg', size: 3 * 1024 * 1024 }, limits),
     '“big.jpg” is too large (3 MB). The largest image you can upload is 1 MB.')
@@ -45,6 +53,11 @@ t.test('refusals in words, with what the server said', async (t) => {
       /^The image is too large for the server\. Choose a smaller image\. \(The server said: “Your proposed upload exceeds the maximum allowed size”\)$/],
     ['service too large', 413, '{"code":"TOO_LARGE","message":"the image is larger than allowed"}', context, /^The image is too large/],
     ['S3 too small', 400, xml('EntityTooSmall'), context, /^The file is empty\. Choose another image\. \(The server said: EntityTooSmall\)$/],
+    ['development too large (XML, like S3)', 400, xml('EntityTooLarge', 'the file is larger than the policy allows (at most 1000 bytes)'), context,
+      /^The image is too large for the server\. Choose a smaller image\. \(The server said: “the file is larger than the policy allows \(at most 1000 bytes\)”\)$/],
+    ['development expired policy (XML, like S3)', 403, xml('AccessDenied', 'Invalid according to Policy: Policy expired.'), expired, /^The upload ticket expired/],
+    ['malformed form', 400, xml('MalformedPOSTRequest', 'The body of your POST request is not well-formed multipart/form-data.'), context, /^The storage refused the upload because the form did not match its ticket\. .*\(The server said: “The body/],
+    ['two files', 400, xml('IncorrectNumberOfFilesInPostRequest'), context, /^The storage refused the upload/],
     ['type not allowed', 400, '{"code":"CONTENT_TYPE_NOT_ALLOWED","message":"no"}', context, /^This kind of file is not accepted\. Choose a JPEG, PNG, WebP or GIF image\./],
     ['not the declared type', 422, '{"code":"NOT_AN_IMAGE","message":"declared image/png"}', context, /^The file is not a real PNG image/],
     ['AWS expired policy', 403, xml('AccessDenied', 'Invalid according to Policy: Policy expired.'), context, /^The upload ticket expired/],

@@ -1,10 +1,14 @@
 // The demo page in headless Chromium, development mode: a person using only the keyboard picks an image, uploads
-// it to the service's own form endpoint and sees the saved image; the main backend gets the signed webhook.
-// Refusals (too large, wrong type, expired ticket) are shown in words.
+// it to the service's own form endpoint and sees the saved image (its ThumbHash placeholder first, then the image,
+// then its square variants); the main backend gets the signed webhook. Refusals (too large, wrong type, expired
+// ticket) are shown in words, the upload endpoint's S3-style XML answers included.
 import t from 'tap'
 import { listen } from '../helpers/build.js'
-import { demoImageConfirmed, keepScreenshot, launchChromium, openPage, pick, pickAndUpload, webhookReceiver } from '../helpers/e2e.js'
-import { gif, png, pngOfSize } from '../helpers/images.js'
+import {
+  completion, demoImageConfirmed, holdRequests, keepScreenshot, launchChromium, openPage, pick, pickAndUpload,
+  placeholderWhileLoading, resultShown, webhookReceiver
+} from '../helpers/e2e.js'
+import { gif, jpeg, png, pngOfSize } from '../helpers/images.js'
 
 const SECRET = `whsec_${Buffer.from('demo-dev-webhook-secret-0123456789').toString('base64')}`
 const MAX_BYTES = 200_000
@@ -19,38 +23,65 @@ t.test('keyboard only: pick, preview, upload, confirm, see the image; the webhoo
   const { page, problems } = await openPage(t, browser, `${base}/demo`)
   const served = await page.request.get(`${base}/demo`)
   t.match(served.headers()['content-security-policy'], /script-src 'self';/, 'strict CSP: scripts from the service only, none inline')
+  t.match(served.headers()['content-security-policy'], /img-src 'self' blob: data: /, 'images may be data: URLs (the placeholder)')
   t.equal(await page.locator('label[for="picture"]').textContent(), 'Profile picture', 'the file input has a label')
 
-  const image = png(64, 48)
-  await pick(page, { name: 'avatar.png', mimeType: 'image/png', buffer: image })
+  // Large enough for every variant size (none is upscaled), small enough for MAX_UPLOAD_BYTES.
+  const image = await jpeg(800, 600)
+  await pick(page, { name: 'avatar.jpg', mimeType: 'image/jpeg', buffer: image })
   await page.waitForFunction(() => (document.getElementById('preview') as HTMLImageElement).naturalWidth > 0)
-  t.match(await text(page, '#status'), /avatar\.png .* is ready/, 'the choice is announced')
+  t.match(await text(page, '#status'), /avatar\.jpg .* is ready/, 'the choice is announced')
 
   await page.keyboard.press('Tab')
   t.equal(await page.evaluate(() => document.activeElement?.id), 'upload', 'Upload follows the file input in tab order')
+  // The main image is held back on its way to the browser, to see the page while it loads.
+  const slowImage = await holdRequests(page, /\/uploads\/profile\/[0-9a-f]{32}\.jpg$/)
+  const answered = completion(page)
   await page.keyboard.press('Enter')
+  const confirmed = await answered
+  await slowImage.held
 
-  await page.waitForFunction(() => {
-    const img = document.getElementById('final') as HTMLImageElement
-    return img.complete && img.naturalWidth > 0
+  await t.test('while the image loads: its placeholder', async (t) => {
+    await placeholderWhileLoading(t, page, confirmed)
+    t.match(await text(page, '#status'), /Loading/, 'loading is announced')
   })
-  const shown = await page.evaluate(() => {
-    const img = document.getElementById('final') as HTMLImageElement
+  slowImage.release()
+
+  await t.test('once loaded: the image, then its variants', async (t) => {
+    await resultShown(t, page, confirmed, { sizes: [64, 128, 256, 512], variantType: 'image/webp' })
+    t.match(confirmed.url, new RegExp(`^${base}/uploads/profile/[0-9a-f]{32}\\.jpg$`), 'served by the service in development')
+    t.same(confirmed.variants.map((v) => [v.width, v.height]), [[64, 64], [128, 128], [256, 256], [512, 512]])
+  })
+
+  await page.waitForFunction(() => document.getElementById('status')!.textContent?.startsWith('Saved. Your') === true)
+  const after = await page.evaluate(() => {
     const bar = document.getElementById('progress') as HTMLProgressElement
-    return { src: img.src, width: img.naturalWidth, height: img.naturalHeight, value: bar.value, max: bar.max, focused: document.activeElement?.id }
+    return { value: bar.value, max: bar.max, focused: document.activeElement?.id }
   })
-  t.same({ width: shown.width, height: shown.height }, { width: 64, height: 48 }, 'the saved image is shown from its public URL')
-  t.match(shown.src, new RegExp(`^${base}/uploads/profile/[0-9a-f]{32}\\.png$`))
-  t.ok(shown.max > image.length, 'progress bar measured the form (fields and file)')
-  t.equal(shown.value, shown.max, 'progress bar reached the end')
-  t.equal(shown.focused, 'result-heading', 'focus moves to the result')
+  t.ok(after.max > image.length, 'progress bar measured the form (fields and file)')
+  t.equal(after.value, after.max, 'progress bar reached the end')
+  t.equal(after.focused, 'result-heading', 'focus moves to the result')
   t.match(await text(page, '#status'), /Saved/, 'success is announced')
   t.equal(await text(page, '#error'), '', 'no error')
 
-  await demoImageConfirmed(t, receiver, base, shown.src, image.length)
+  await demoImageConfirmed(t, receiver, base, confirmed)
 
   t.ok(await keepScreenshot(page, 'demo-dev'), 'screenshot kept in test-artifacts/')
   t.same(problems, [], 'no script errors or CSP violations')
+})
+
+t.test('a small image: smaller squares, said so', async (t) => {
+  const browser = await launchChromium(t)
+  if (browser === undefined) return
+  const { base } = await listen(t, { IMAGE_VARIANTS: '32,128' })
+  const { page, problems } = await openPage(t, browser, `${base}/demo`)
+  const answered = completion(page)
+  await pickAndUpload(page, { name: 'tiny.png', mimeType: 'image/png', buffer: png(64, 48) })
+  const confirmed = await answered
+  await page.waitForFunction(() => document.getElementById('status')!.textContent?.startsWith('Saved. Your') === true)
+  t.same(confirmed.variants.map((v) => [v.size, v.width, v.height]), [[32, 32, 32], [128, 48, 48]], 'never upscaled')
+  t.same(await page.locator('#variants figcaption').allTextContents(), ['32 px', '128 px (48 px)'], 'the label tells what was published')
+  t.same(problems, [])
 })
 
 t.test('refusals are told in words', async (t) => {
@@ -80,6 +111,25 @@ t.test('refusals are told in words', async (t) => {
     await page.evaluate((max) => { document.getElementById('profile-form')!.dataset.maxBytes = max }, String(MAX_BYTES))
   })
 
+  await t.test('too large: the upload endpoint answers like S3 (XML), in words', async (t) => {
+    // Fault injection: the page's limit is out of date and its ticket request understates the size, so the ticket is
+    // issued and the form itself breaks the policy's size range at the upload endpoint.
+    await page.evaluate(() => { document.getElementById('profile-form')!.dataset.maxBytes = '10000000' })
+    await page.route(`${base}/demo/ticket`, async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as Record<string, unknown>
+      await route.continue({ postData: JSON.stringify({ ...body, contentLength: 1000 }) })
+    }, { times: 1 })
+    const refused = page.waitForResponse((res) => res.url() === `${base}/uploads`)
+    await pickAndUpload(page, { name: 'huge.png', mimeType: 'image/png', buffer: pngOfSize(MAX_BYTES + 50_000) })
+    const answer = await refused
+    t.equal(answer.status(), 400, "S3's status for EntityTooLarge")
+    t.match(await answer.text(), /<Error>\s*<Code>EntityTooLarge<\/Code>\s*<Message>[^<]+<\/Message>/, "S3's XML error")
+    await page.waitForFunction(() => document.getElementById('error')!.textContent !== '')
+    t.match(await text(page, '[role="alert"]'), /^The image is too large for the server\. Choose a smaller image\. \(The server said: “[^”]+”\)$/, 'the XML Message, in words')
+    t.equal(await page.isHidden('#result'), true, 'nothing shown as saved')
+    await page.evaluate((max) => { document.getElementById('profile-form')!.dataset.maxBytes = max }, String(MAX_BYTES))
+  })
+
   await t.test('wrong type: refused on the page', async (t) => {
     await pick(page, { name: 'drawing.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') })
     t.equal(await text(page, '[role="alert"]'), '“drawing.svg” is not an image this page accepts (its type is image/svg+xml). Choose a JPEG, PNG, WebP or GIF image.')
@@ -103,8 +153,12 @@ t.test('expired ticket: the form arrives after the ticket ran out', async (t) =>
     await new Promise((resolve) => setTimeout(resolve, 2500))
     await route.continue()
   })
+  const refused = page.waitForResponse((res) => res.url() === `${base}/uploads`)
   await pickAndUpload(page, { name: 'avatar.png', mimeType: 'image/png', buffer: png() })
+  const answer = await refused
+  t.equal(answer.status(), 403, "S3's status for an expired policy")
+  t.match(await answer.text(), /<Error>\s*<Code>AccessDenied<\/Code>/, "S3's XML error")
   await page.waitForFunction(() => document.getElementById('error')!.textContent !== '')
-  t.match(await text(page, '[role="alert"]'), /^The upload ticket expired before the upload finished\. Choose Upload to try again with a new one\. \(The server said: “the upload policy has expired/)
+  t.match(await text(page, '[role="alert"]'), /^The upload ticket expired before the upload finished\. Choose Upload to try again with a new one\. \(The server said: “[^”]+”\)$/, 'the XML Message, in words')
   t.equal(await page.evaluate(() => document.activeElement?.id), 'upload', 'focus stays on Upload, ready to try again')
 })

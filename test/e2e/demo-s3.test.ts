@@ -1,11 +1,15 @@
 // The demo page in headless Chromium, production mode: the browser posts the form across origins straight to the
 // S3-compatible gateway (bucket CORS set by the test for the page's origin), completion verifies the object, the
-// saved image is shown from the bucket and the signed webhook arrives. A page from an origin the bucket does not
+// saved image is shown from the bucket (its ThumbHash placeholder first, then the image and its square variants,
+// all from the bucket) and the signed webhook arrives. A page from an origin the bucket does not
 // allow is told so in words.
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3'
 import t, { type Test } from 'tap'
 import { AUTH, listen } from '../helpers/build.js'
-import { demoImageConfirmed, keepScreenshot, launchChromium, openPage, pickAndUpload, webhookReceiver } from '../helpers/e2e.js'
+import {
+  completion, demoImageConfirmed, holdRequests, keepScreenshot, launchChromium, openPage, pickAndUpload,
+  placeholderWhileLoading, resultShown, webhookReceiver
+} from '../helpers/e2e.js'
 import { png } from '../helpers/images.js'
 import { createTestBucket, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'
 
@@ -35,23 +39,29 @@ t.test('cross-origin POST straight to the gateway: image shown, webhook arrived'
   page.on('request', (req) => { if (req.method() === 'POST') posts.push(req.url()) })
 
   const image = png(40, 30)
+  // The main image is held back on its way from the bucket, to see the page while it loads.
+  const slowImage = await holdRequests(page, new RegExp(`^${formUrl}/profile-images/[0-9a-f]{32}\\.png$`))
+  const answered = completion(page)
   await pickAndUpload(page, { name: 'avatar.png', mimeType: 'image/png', buffer: image })
+  const confirmed = await answered
+  await slowImage.held
+  await t.test('while the image loads: its placeholder', async (t) => placeholderWhileLoading(t, page, confirmed))
+  slowImage.release()
   await page.waitForFunction(() => {
     const img = document.getElementById('final') as HTMLImageElement
     return (img.complete && img.naturalWidth > 0) || document.getElementById('error')!.textContent !== ''
   })
   t.equal(await page.textContent('#error'), '', 'no error shown')
-  const shown = await page.evaluate(() => {
-    const img = document.getElementById('final') as HTMLImageElement
-    return { src: img.src, width: img.naturalWidth, height: img.naturalHeight }
-  })
-  t.same({ width: shown.width, height: shown.height }, { width: 40, height: 30 }, 'the image is shown from the bucket')
-  t.match(shown.src, new RegExp(`^${formUrl}/profile-images/[0-9a-f]{32}\\.png$`))
+  t.match(confirmed.url, new RegExp(`^${formUrl}/profile-images/[0-9a-f]{32}\\.png$`), 'the image is at the bucket')
+  // A 40×30 source: every square is 30 px (never upscaled).
+  await t.test('once loaded: the image and its variants, from the bucket', async (t) =>
+    resultShown(t, page, confirmed, { sizes: [64, 128, 256, 512], variantType: 'image/webp' }))
+  t.ok(confirmed.variants.every((v) => v.url.startsWith(`${formUrl}/profile-images/`) && v.width === 30 && v.height === 30), 'variants beside it, 30 px squares')
   t.same(posts.map((u) => new URL(u).origin === base ? new URL(u).pathname.replace(/upl_[\w-]+/, ':id') : u), [
     '/demo/ticket', formUrl, '/v1/uploads/:id/complete'
   ], 'ticket from the page\'s server, form straight to the bucket (cross-origin), completion at the service')
 
-  await demoImageConfirmed(t, receiver, base, shown.src, image.length)
+  await demoImageConfirmed(t, receiver, base, confirmed)
 
   t.ok(await keepScreenshot(page, 'demo-s3'), 'screenshot kept in test-artifacts/')
   t.same(problems, [], 'no script errors, CSP violations or refused requests')

@@ -163,14 +163,15 @@ export async function placeholderWhileLoading (t: Test, page: Page, confirmed: C
   const seen = await page.evaluate(() => {
     const placeholder = document.getElementById('final-placeholder') as HTMLImageElement
     const final = document.getElementById('final') as HTMLImageElement
-    const box = placeholder.getBoundingClientRect()
+    const rect = (img: HTMLImageElement) => { const r = img.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height } }
+    const box = rect(placeholder)
     return {
       src: placeholder.src,
       alt: placeholder.alt,
       placeholderHidden: placeholder.getAttribute('aria-hidden'),
       shown: box.width > 0 && box.height > 0 && !(document.getElementById('result') as HTMLElement).hidden,
-      box: { width: placeholder.width, height: placeholder.height },
-      finalBox: { width: final.width, height: final.height },
+      box,
+      finalBox: rect(final),
       finalLoaded: final.complete && final.naturalWidth > 0,
       finalHidden: final.getAttribute('aria-hidden')
     }
@@ -179,7 +180,7 @@ export async function placeholderWhileLoading (t: Test, page: Page, confirmed: C
   t.match(seen.src, /^data:image\/png;base64,/, 'the placeholder is painted from a data: URL')
   t.equal(seen.src, thumbHashToDataURL(Buffer.from(confirmed.placeholder, 'base64')), 'decoded from the answer\'s ThumbHash')
   t.ok(seen.shown, 'the placeholder is on screen')
-  t.same(seen.box, seen.finalBox, 'in the image\'s own box')
+  t.same(seen.box, seen.finalBox, 'in the box the image will fill')
   t.ok(Math.abs(seen.box.width / seen.box.height - confirmed.width / confirmed.height) < 0.05, 'with the image\'s proportions')
   t.match(seen.alt, /profile picture.*loading/, 'it stands for the image while it loads')
   t.equal(seen.placeholderHidden, null)
@@ -192,7 +193,7 @@ export async function placeholderWhileLoading (t: Test, page: Page, confirmed: C
  * answer with `variantType`.
  */
 export async function resultShown (t: Test, page: Page, confirmed: Confirmed, expect: { sizes: number[], variantType: string }): Promise<void> {
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('#final, #variants img')].every((img) => img.complete && img.naturalWidth > 0))
+  await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLImageElement>('#final, #variants img')).every((img) => img.complete && img.naturalWidth > 0))
   const shown = await page.evaluate(() => {
     const final = document.getElementById('final') as HTMLImageElement
     const placeholder = document.getElementById('final-placeholder') as HTMLImageElement
@@ -202,7 +203,7 @@ export async function resultShown (t: Test, page: Page, confirmed: Confirmed, ex
       finalHidden: final.getAttribute('aria-hidden'),
       finalAlt: final.alt,
       placeholder: { alt: placeholder.alt, hidden: placeholder.getAttribute('aria-hidden') },
-      variants: [...document.querySelectorAll('#variants > li')].map((li) => {
+      variants: Array.from(document.querySelectorAll('#variants > li')).map((li) => {
         const img = li.querySelector('img') as HTMLImageElement
         const box = img.getBoundingClientRect()
         return {
@@ -230,7 +231,9 @@ export async function resultShown (t: Test, page: Page, confirmed: Confirmed, ex
   t.equal(bytes.length, confirmed.size, 'as many bytes as the answer says')
 
   t.same(confirmed.variants.map((v) => v.size), expect.sizes, 'the variants of IMAGE_VARIANTS, ascending')
-  t.same(shown.variants.map((v) => v.caption), expect.sizes.map((size) => `${size} px`), 'each labelled with its size')
+  // A source smaller than a size gives a smaller square (never upscaled); the label then says so.
+  t.same(shown.variants.map((v) => v.caption), confirmed.variants.map((v) => v.width === v.size ? `${v.size} px` : `${v.size} px (${v.width} px)`),
+    'each labelled with its size')
   t.ok(shown.variants.every((v) => v.bottom === shown.variants[0]?.bottom), 'in one row')
   for (const [i, variant] of confirmed.variants.entries()) {
     const seen = shown.variants[i]

@@ -3,7 +3,6 @@
 import { Webhook } from 'standardwebhooks'
 import t from 'tap'
 import { AUTH, listen, scratch } from '../helpers/build.js'
-import { png } from '../helpers/images.js'
 import { postgresUnavailable, testSchema } from '../helpers/postgres.js'
 import { complete, confirmed, listEvents, uploaded, uploadStatus } from '../helpers/upload-flow.js'
 import { eventually } from '../helpers/wait.js'
