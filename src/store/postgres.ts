@@ -12,68 +12,17 @@
 import pg from 'pg'
 import { TickBatch, type Pending } from './tick-batch.js'
 import type { Config } from '../config.js'
-import { postgresMigrations } from './migrations/postgres.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, PublishedImage, Store, UploadRecord, UploadStatus } from './store.js'
+import { migrate } from './migrations/postgres.js'
+import { eventMapping, insertColumnList, INSERT_COLUMNS, uploadMapping, type Codec } from './columns.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, Store, UploadRecord, UploadStatus } from './store.js'
 
-interface UploadRow {
-  id: string
-  owner_id: string
-  key: string
-  content_type: string
-  status: UploadStatus
-  // bigint columns arrive as strings.
-  max_bytes: string
-  declared_size: string | null
-  size: string | null
-  image: string | null
-  created_at: Date
-  expires_at: Date
-  confirmed_at: Date | null
-  updated_at: Date
-}
-interface EventRow {
-  id: string
-  upload_id: string
-  type: string
-  payload: string
-  status: EventStatus
-  attempts: number
-  next_attempt_at: Date
-  lease_until: Date | null
-  last_error: string | null
-  created_at: Date
-  delivered_at: Date | null
-}
+type UploadRow = Record<string, unknown>
+type EventRow = Record<string, unknown>
 
-const num = (v: string | null) => (v === null ? null : Number(v))
-const toUpload = (r: UploadRow): UploadRecord => ({
-  id: r.id,
-  ownerId: r.owner_id,
-  key: r.key,
-  contentType: r.content_type,
-  status: r.status,
-  maxBytes: Number(r.max_bytes),
-  declaredSize: num(r.declared_size),
-  size: num(r.size),
-  image: r.image === null ? null : JSON.parse(r.image) as PublishedImage,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  confirmedAt: r.confirmed_at,
-  updatedAt: r.updated_at
-})
-const toEvent = (r: EventRow): OutboxEvent => ({
-  id: r.id,
-  uploadId: r.upload_id,
-  type: r.type,
-  payload: r.payload,
-  status: r.status,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
-  leaseUntil: r.lease_until,
-  lastError: r.last_error,
-  createdAt: r.created_at,
-  deliveredAt: r.delivered_at
-})
+// bigint columns arrive as strings.
+const codec: Codec = { time: { read: (v) => v as Date, write: (d) => d }, integer: (v) => Number(v) }
+const { toUpload, insertValues } = uploadMapping(codec)
+const toEvent = eventMapping(codec)
 
 /** Where pool errors (a connection dropped while idle) are reported; they never crash the process. */
 export interface StoreLog { warn: (obj: object, msg: string) => void }
@@ -82,9 +31,8 @@ const PING_TIMEOUT_MS = 2000
 const IDLE_TIMEOUT_MS = 30_000
 /** The dispatcher claims and marks from one loop (a few deliveries in flight): two connections are plenty. */
 const BOOKKEEPING_POOL_MAX = 2
-/** 8 parameters a row; PostgreSQL allows 65535 per statement. */
-const MAX_BATCH = 1000
-const UPLOAD_COLUMNS = 'id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at'
+/** PostgreSQL allows 65535 parameters per statement. */
+const MAX_BATCH = Math.floor(65535 / INSERT_COLUMNS.length)
 
 /** Opens the pool and brings the schema up to date; rejects with an actionable message when that fails. */
 export async function openPostgresStore (database: Config['database'], log?: StoreLog): Promise<PostgresStore> {
@@ -160,12 +108,12 @@ export class PostgresStore implements Store {
 
   private async insertUploads (uploads: NewUpload[]): Promise<void> {
     const values: unknown[] = []
-    const rows = uploads.map((u) => {
-      const n = values.push(u.id, u.ownerId, u.key, u.contentType, u.maxBytes, u.declaredSize, u.createdAt, u.expiresAt)
-      const p = (i: number) => `$${n - 8 + i}`
-      return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'pending', ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(7)})`
+    const width = INSERT_COLUMNS.length
+    const rows = uploads.map((u, r) => {
+      insertValues(u, values)
+      return `(${INSERT_COLUMNS.map((_, c) => `$${r * width + c + 1}`).join(', ')})`
     })
-    await this.pool.query(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES ${rows.join(', ')}`, values)
+    await this.pool.query(`INSERT INTO uploads (${insertColumnList}) VALUES ${rows.join(', ')}`, values)
   }
 
   async getUpload (id: string) {
@@ -312,42 +260,4 @@ export class PostgresStore implements Store {
 function isDataError (err: unknown): boolean {
   const code = (err as { code?: unknown }).code
   return typeof code === 'string' && /^2[23]/.test(code)
-}
-
-async function migrate (pool: pg.Pool): Promise<void> {
-  const client = await pool.connect()
-  client.on('error', () => {})
-  try {
-    // Waiting for another replica's migrations may take longer than one request's statement budget. This
-    // session setting never reaches the pool: the connection is destroyed below.
-    await client.query('SET statement_timeout = 0')
-    const { rows: [current] } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema')
-    const schema = current?.schema
-    if (schema == null) throw new Error('the first schema of search_path does not exist; create it (CREATE SCHEMA …) or fix the options parameter')
-    // One lock per schema: replicas of one deployment take turns; separate schemas migrate independently.
-    const lock = `image-service.migrations.${schema}`
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lock])
-    try {
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())')
-      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations')
-      const done = new Set(rows.map((r) => r.version))
-      for (const m of postgresMigrations) {
-        if (done.has(m.version)) continue
-        await client.query('BEGIN')
-        try {
-          await client.query(m.sql)
-          await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version])
-          await client.query('COMMIT')
-        } catch (err) {
-          await client.query('ROLLBACK').catch(() => {})
-          throw new Error(`migration ${m.version} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-        }
-      }
-    } finally {
-      // If this fails the connection is gone, and the lock went with its session.
-      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lock]).catch(() => {})
-    }
-  } finally {
-    client.release(true)
-  }
 }

@@ -6,40 +6,14 @@
 import Database from 'better-sqlite3'
 import { mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
-import { sqliteMigrations } from './migrations/sqlite.js'
+import { migrate } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
 import { WalSync, type SyncFn } from './wal-sync.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, OutboxEvent, PageCursor, PublishedImage, Store, UploadRecord, UploadStatus } from './store.js'
+import { eventMapping, insertColumnList, INSERT_COLUMNS, uploadMapping, type Codec } from './columns.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, Store, UploadRecord, UploadStatus } from './store.js'
 
-interface UploadRow {
-  id: string,
-  owner_id: string,
-  key: string,
-  content_type: string,
-  status: UploadStatus,
-  max_bytes: number
-  declared_size: number | null,
-  size: number | null,
-  image: string | null,
-  created_at: number,
-  expires_at: number
-  confirmed_at: number | null,
-  updated_at: number
-}
-interface EventRow {
-  id: string,
-  upload_id: string,
-  type: string,
-  payload: string,
-  status: EventStatus,
-  attempts: number
-  next_attempt_at: number,
-  lease_until: number | null,
-  last_error: string | null,
-  created_at: number,
-  delivered_at: number | null
-}
-
+type Row = Record<string, unknown>
+type EventRow = Row
 type TicketValue = string | number | null
 /** Tickets per INSERT statement: a batch (about 23 tickets under load, one per WAL flush) mostly fits in one. */
 const ROWS_PER_INSERT = 32
@@ -47,35 +21,10 @@ const ROWS_PER_INSERT = 32
 // No cursor: from before the first record ('' sorts before every id).
 const page = (before: Date, limit: number, after?: PageCursor) =>
   ({ before: before.getTime(), limit, at: after?.expiresAt.getTime() ?? Number.MIN_SAFE_INTEGER, id: after?.id ?? '' })
-const date = (ms: number | null) => (ms === null ? null : new Date(ms))
-const toUpload = (r: UploadRow): UploadRecord => ({
-  id: r.id,
-  ownerId: r.owner_id,
-  key: r.key,
-  contentType: r.content_type,
-  status: r.status,
-  maxBytes: r.max_bytes,
-  declaredSize: r.declared_size,
-  size: r.size,
-  image: r.image === null ? null : JSON.parse(r.image) as PublishedImage,
-  createdAt: new Date(r.created_at),
-  expiresAt: new Date(r.expires_at),
-  confirmedAt: date(r.confirmed_at),
-  updatedAt: new Date(r.updated_at)
-})
-const toEvent = (r: EventRow): OutboxEvent => ({
-  id: r.id,
-  uploadId: r.upload_id,
-  type: r.type,
-  payload: r.payload,
-  status: r.status,
-  attempts: r.attempts,
-  nextAttemptAt: new Date(r.next_attempt_at),
-  leaseUntil: date(r.lease_until),
-  lastError: r.last_error,
-  createdAt: new Date(r.created_at),
-  deliveredAt: date(r.delivered_at)
-})
+const codec: Codec = { time: { read: (v) => new Date(v as number), write: (d) => d.getTime() }, integer: (v) => v as number }
+const uploads = uploadMapping(codec)
+const toEvent = eventMapping(codec)
+const toUpload = uploads.toUpload
 
 /** `sync`: the WAL flush, replaced by tests to hold or fail it. */
 export function openSqliteStore (dataDir: string, opts: { file?: string, sync?: SyncFn } = {}): SqliteStore {
@@ -128,15 +77,15 @@ export class SqliteStore implements Store {
     db.pragma('synchronous = NORMAL')
     this.wal = new WalSync(openSync(`${db.name}-wal`, 'r'), sync)
     this.stmt = {
-      getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+      getUpload: db.prepare<[string], Row>('SELECT * FROM uploads WHERE id = ?'),
       confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, image = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
       insertEvent: db.prepare(`INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at)
         VALUES (@id, @uploadId, @type, @payload, 'pending', 0, @createdAt, @createdAt)`),
       // Pages in (expires_at, id) order after a cursor: records a pass could not settle do not hide the ones after.
-      expiredPending: db.prepare<{ before: number, at: number, id: string, limit: number }, UploadRow>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
+      expiredPending: db.prepare<{ before: number, at: number, id: string, limit: number }, Row>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       // Strictly older: (confirmed_at, id) orders two confirmations of the same millisecond one way only.
-      replaceable: db.prepare<{ owner: string, id: string, at: number }, UploadRow>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (confirmed_at < @at OR (confirmed_at = @at AND id < @id)) ORDER BY confirmed_at, id'),
-      leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, UploadRow>('SELECT * FROM uploads WHERE status NOT IN (\'pending\', \'expired\') AND updated_at < expires_at AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
+      replaceable: db.prepare<{ owner: string, id: string, at: number }, Row>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (confirmed_at < @at OR (confirmed_at = @at AND id < @id)) ORDER BY confirmed_at, id'),
+      leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, Row>('SELECT * FROM uploads WHERE status NOT IN (\'pending\', \'expired\') AND updated_at < expires_at AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
       lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
       renew: db.prepare<[number, string, number]>('UPDATE outbox SET lease_until = ? WHERE id = ? AND status = \'pending\' AND lease_until = ?'),
@@ -190,14 +139,10 @@ export class SqliteStore implements Store {
    */
   private insertRows (batch: Array<Pending<NewUpload>>, from: number, to: number): void {
     const values: TicketValue[] = []
-    for (let i = from; i < to; i++) {
-      const u = (batch[i] as Pending<NewUpload>).item
-      const at = u.createdAt.getTime()
-      values.push(u.id, u.ownerId, u.key, u.contentType, u.maxBytes, u.declaredSize, at, u.expiresAt.getTime(), at)
-    }
+    for (let i = from; i < to; i++) uploads.insertValues((batch[i] as Pending<NewUpload>).item, values)
     const n = to - from
-    const insert = this.ticketInserts[n] ??= this.db.prepare<[TicketValue[]]>(`INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, declared_size, created_at, expires_at, updated_at)
-      VALUES ${Array.from({ length: n }, () => "(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)").join(', ')}`)
+    const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`
+    const insert = this.ticketInserts[n] ??= this.db.prepare<[TicketValue[]]>(`INSERT INTO uploads (${insertColumnList}) VALUES ${Array.from({ length: n }, () => row).join(', ')}`)
     insert.run(values)
   }
 
@@ -352,24 +297,4 @@ export class SqliteStore implements Store {
     this.db.close()
     await this.wal.close()
   }
-}
-
-/**
- * Foreign keys are off while migrations run (a table rebuild drops and renames tables others refer to, SQLite's
- * documented procedure) and checked before each commits.
- */
-function migrate (db: Database.Database): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
-  const done = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version))
-  db.pragma('foreign_keys = OFF')
-  for (const m of sqliteMigrations) {
-    if (done.has(m.version)) continue
-    db.transaction(() => {
-      db.exec(m.sql)
-      const broken = db.pragma('foreign_key_check') as unknown[]
-      if (broken.length > 0) throw new Error(`schema migration ${m.version}: ${broken.length} rows refer to a row that does not exist (PRAGMA foreign_key_check lists them); nothing was changed`)
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now())
-    }).immediate()
-  }
-  db.pragma('foreign_keys = ON')
 }

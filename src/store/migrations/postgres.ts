@@ -1,6 +1,8 @@
-// Versioned schema of the PostgreSQL store; applied in order on start, each in its own transaction, by one replica
-// at a time (postgres.ts holds an advisory lock). Tables go into the first schema of the connection's search_path.
+// Versioned schema of the PostgreSQL store, and migrate(), which applies it in order on start, each version in its own
+// transaction, by one replica at a time (an advisory lock). Tables go into the first schema of the connection's search_path.
 // Never edit a published migration: add the next version.
+import type pg from 'pg'
+
 export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }> = [
   {
     version: 1,
@@ -62,3 +64,41 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
     `
   }
 ]
+
+export async function migrate (pool: pg.Pool): Promise<void> {
+  const client = await pool.connect()
+  client.on('error', () => {})
+  try {
+    // Waiting for another replica's migrations may take longer than one request's statement budget. This
+    // session setting never reaches the pool: the connection is destroyed below.
+    await client.query('SET statement_timeout = 0')
+    const { rows: [current] } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema')
+    const schema = current?.schema
+    if (schema == null) throw new Error('the first schema of search_path does not exist; create it (CREATE SCHEMA …) or fix the options parameter')
+    // One lock per schema: replicas of one deployment take turns; separate schemas migrate independently.
+    const lock = `image-service.migrations.${schema}`
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lock])
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())')
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations')
+      const done = new Set(rows.map((r) => r.version))
+      for (const m of postgresMigrations) {
+        if (done.has(m.version)) continue
+        await client.query('BEGIN')
+        try {
+          await client.query(m.sql)
+          await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version])
+          await client.query('COMMIT')
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {})
+          throw new Error(`migration ${m.version} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+        }
+      }
+    } finally {
+      // If this fails the connection is gone, and the lock went with its session.
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lock]).catch(() => {})
+    }
+  } finally {
+    client.release(true)
+  }
+}

@@ -1,5 +1,7 @@
-// Versioned schema of the SQLite store; applied in order on start, each in its own transaction.
-// Times are unix milliseconds.
+// Versioned schema of the SQLite store, and migrate(), which applies it in order on start, each version in its own
+// transaction. Times are unix milliseconds.
+import type Database from 'better-sqlite3'
+
 export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> = [
   {
     version: 1,
@@ -109,3 +111,23 @@ export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> =
     `
   }
 ]
+
+/**
+ * Foreign keys are off while migrations run (a table rebuild drops and renames tables others refer to, SQLite's
+ * documented procedure) and checked before each commits.
+ */
+export function migrate (db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  const done = new Set(db.prepare<[], { version: number }>('SELECT version FROM schema_migrations').all().map((r) => r.version))
+  db.pragma('foreign_keys = OFF')
+  for (const m of sqliteMigrations) {
+    if (done.has(m.version)) continue
+    db.transaction(() => {
+      db.exec(m.sql)
+      const broken = db.pragma('foreign_key_check') as unknown[]
+      if (broken.length > 0) throw new Error(`schema migration ${m.version}: ${broken.length} rows refer to a row that does not exist (PRAGMA foreign_key_check lists them); nothing was changed`)
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now())
+    }).immediate()
+  }
+  db.pragma('foreign_keys = ON')
+}
