@@ -1,52 +1,35 @@
 // buildApp(config): the whole service as a Fastify instance. Process concerns (listen, signals) live in main.ts;
 // tests build this, never the server.
 import cors from '@fastify/cors'
-import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
+import './decorations.js'
 import { errorHandler, notFoundHandler } from './plugins/error-handler.js'
 import { serviceAuth } from './plugins/service-auth.js'
 import { AccessLine, LazyRequestLogger, OneLinePerRequest, type LogStream } from './logger.js'
-import { createMetrics, type Metrics } from './metrics.js'
+import { createMetrics } from './metrics.js'
 import completeRoute from './routes/complete.js'
 import demoRoutes from './routes/demo.js'
-import localUploadRoute from './routes/local-upload.js'
 import opsRoutes from './routes/ops.js'
 import { Confirmed, ErrorSchema, Upload, UploadTicket, Variant } from './routes/schemas.js'
 import uploadRoutes from './routes/uploads.js'
 import eventRoutes from './routes/events.js'
 import { ImageConfirmedEvent, WebhookEvent } from './routes/webhook-schemas.js'
-import { LocalStorage } from './storage/local.js'
-import { safePath } from './storage/safe-path.js'
-import { createStorage, type Storage } from './storage/storage.js'
-import { createStore } from './store/index.js'
-import type { Store } from './store/store.js'
+import { createObjectBackend, type ObjectBackend } from './objects/index.js'
+import { createRecordStore } from './records/index.js'
+import type { RecordStore } from './records/record-store.js'
 import { UploadService } from './uploads/service.js'
 import { Dispatcher, type DispatcherOptions } from './webhooks/dispatcher.js'
-import { Sweeper } from './webhooks/sweeper.js'
+import { Sweeper } from './uploads/sweeper.js'
 import { openapiDocument } from './openapi.js'
 import { enableDecoders } from './images/decoders.js'
 import { formatOfType, type ImageFormat } from './uploads/formats.js'
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    config: Config
-    store: Store
-    storage: Storage
-    uploads: UploadService
-    dispatcher: Dispatcher
-    sweeper: Sweeper
-    metrics: Metrics
-    /** True once close() began: readiness answers 503 so load balancers stop sending work. */
-    closing: boolean
-  }
-}
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -56,8 +39,8 @@ export interface BuildOptions {
    */
   accessLog?: LogStream
   /** Injected by tests (a fault-injecting wrapper); otherwise built from the config. */
-  store?: Store
-  storage?: Storage
+  records?: RecordStore
+  objects?: ObjectBackend
   /** Tests: shorter poll and shutdown-drain times. */
   webhooks?: DispatcherOptions
 }
@@ -83,15 +66,16 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
 
   enableDecoders(config.upload.allowedContentTypes.map((t) => formatOfType(t) as ImageFormat))
   const metrics = createMetrics()
-  const store = opts.store ?? await createStore(config, app.log)
-  const storage = opts.storage ?? await createStorage(config)
+  const records = opts.records ?? await createRecordStore(config, app.log)
+  const backend = opts.objects ?? await createObjectBackend(config)
+  const { objects } = backend
   app.decorate('config', config)
   app.decorate('metrics', metrics)
-  app.decorate('store', store)
-  app.decorate('storage', storage)
-  const uploads = new UploadService(config, storage, store, metrics)
-  const dispatcher = new Dispatcher(config, store, uploads, metrics, app.log.child({ component: 'webhooks' }), opts.webhooks)
-  const sweeper = new Sweeper(config, store, storage, uploads, metrics, app.log.child({ component: 'sweeper' }))
+  app.decorate('records', records)
+  app.decorate('objects', objects)
+  const uploads = new UploadService(config, objects, records, metrics)
+  const dispatcher = new Dispatcher(config, records, uploads, metrics, app.log.child({ component: 'webhooks' }), opts.webhooks)
+  const sweeper = new Sweeper(config, records, objects, uploads, metrics, app.log.child({ component: 'sweeper' }))
   // A committed confirmation starts its delivery at once instead of at the next poll.
   uploads.onConfirmed = () => dispatcher.nudge()
   app.decorate('uploads', uploads)
@@ -103,11 +87,11 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     await dispatcher.start()
     sweeper.start()
   })
-  // Before the store closes: no new claims or sweeps; deliveries in flight finish or go back to the queue.
+  // Before the records close: no new claims or sweeps; deliveries in flight finish or go back to the queue.
   app.addHook('preClose', async () => { await Promise.all([sweeper.stop(), dispatcher.stop()]) })
   app.addHook('onClose', async () => {
-    await storage.close()
-    await store.close()
+    await objects.close()
+    await records.close()
   })
 
   // Callback hooks: no promise per request on the hot path.
@@ -147,26 +131,10 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
       hideOptionsRoute: true
     })
     await browser.register(completeRoute)
-    if (storage instanceof LocalStorage) await browser.register(localUploadRoute, { storage })
+    if (backend.browserRoutes !== undefined) await browser.register(backend.browserRoutes)
     if (config.demo) await browser.register(demoRoutes)
   })
 
-  if (storage instanceof LocalStorage) {
-    await app.register(fastifyStatic, {
-      root: storage.profileDir,
-      prefix: '/uploads/profile/',
-      index: false,
-      list: false,
-      dotfiles: 'deny',
-      decorateReply: false,
-      // Every served path goes through the one safe-path function: only generated file names are served.
-      allowedPath: (pathName) => safePath(storage.profileDir, pathName.replace(/^\//, '')) !== undefined,
-      setHeaders: (res) => {
-        res.header('x-content-type-options', 'nosniff')
-        res.header('content-security-policy', "default-src 'none'; sandbox")
-        res.header('cross-origin-resource-policy', 'cross-origin')
-      }
-    })
-  }
+  if (backend.publicRoutes !== undefined) await app.register(backend.publicRoutes)
   return app
 }

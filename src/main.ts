@@ -22,7 +22,7 @@ async function main (): Promise<void> {
     await app.close()
   })
   await app.listen({ host: config.host, port: config.port })
-  app.log.info({ mode: config.mode, storage: app.storage.kind, store: app.store.kind }, 'image-service ready')
+  app.log.info({ mode: config.mode, storage: app.objects.kind, store: app.records.kind }, 'image-service ready')
 }
 
 main().catch((err: unknown) => {

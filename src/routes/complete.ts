@@ -1,9 +1,9 @@
 // Completion: called by the browser (CORS) or the main backend; the unguessable uploadId is the credential.
 import { Type } from '@sinclair/typebox'
-import type { App } from '../app.js'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { errors, UploadParams } from './schemas.js'
 
-export default async function completeRoute (app: App) {
+const completeRoute: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/uploads/:uploadId/complete', {
     schema: {
       operationId: 'completeUpload',
@@ -15,3 +15,4 @@ export default async function completeRoute (app: App) {
     }
   }, async (req) => await app.uploads.complete(req.params.uploadId))
 }
+export default completeRoute

@@ -5,8 +5,7 @@
 import { Type } from '@sinclair/typebox'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import type { App } from '../app.js'
-import { publicUrlBuilder } from '../storage/public-url.js'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { formatNames, formatOfType } from '../uploads/formats.js'
 import { errors } from './schemas.js'
 
@@ -27,18 +26,7 @@ const ASSET_FILES: Record<string, { type: string, file: URL | string }> = {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-/** Origins the page loads images from and posts forms to: the storage's, for the CSP. */
-function storageOrigins (app: App): string[] {
-  const { config } = app
-  const origins = new Set([new URL(app.storage.publicUrl(`${config.s3.keyPrefix}demo.png`)).origin])
-  // With a custom domain, images come from it while the form still goes to the bucket's own endpoint.
-  if (config.mode === 'production' && config.s3.customDomain !== undefined) {
-    origins.add(new URL(publicUrlBuilder({ ...config, s3: { ...config.s3, customDomain: undefined } })(`${config.s3.keyPrefix}demo.png`)).origin)
-  }
-  return [...origins]
-}
-
-export default async function demoRoutes (app: App) {
+const demoRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { maxBytes, allowedContentTypes } = app.config.upload
   const mb = maxBytes / (1024 * 1024)
   const values: Record<string, string> = {
@@ -53,7 +41,7 @@ export default async function demoRoutes (app: App) {
   const page = template.replace(/\{\{(\w+)\}\}/g, (_m, name: string) => escapeHtml(values[name] ?? ''))
   const assets = new Map(await Promise.all(Object.entries(ASSET_FILES).map(async ([name, { type, file }]) =>
     [name, { type, body: await readFile(file) }] as const)))
-  const origins = storageOrigins(app).join(' ')
+  const origins = app.objects.browserOrigins().join(' ')
   // No inline script or style anywhere, so the policy can be strict. Images: the chosen file's preview (blob:),
   // the ThumbHash placeholder the page decodes (data:) and the storage's.
   const csp = `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data: ${origins}; connect-src 'self' ${origins}; ` +
@@ -94,3 +82,4 @@ export default async function demoRoutes (app: App) {
     return await app.uploads.create({ ownerId: DEMO_OWNER, ...req.body })
   })
 }
+export default demoRoutes

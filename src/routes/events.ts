@@ -1,8 +1,8 @@
 // Internal webhook outbox routes (service token required): list events by status, re-drive a dead one.
 import { Type } from '@sinclair/typebox'
-import type { App } from '../app.js'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { appError } from '../errors.js'
-import type { OutboxEvent } from '../store/store.js'
+import type { OutboxEvent } from '../records/record-store.js'
 import { Bearer, errors } from './schemas.js'
 import { EventList, EventListQuery, EventParams, eventNotFound } from './webhook-schemas.js'
 
@@ -18,7 +18,7 @@ const view = (e: OutboxEvent) => ({
   deliveredAt: e.deliveredAt?.toISOString() ?? null
 })
 
-export default async function eventRoutes (app: App) {
+const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/webhooks/events', {
     schema: {
       operationId: 'listWebhookEvents',
@@ -30,7 +30,7 @@ export default async function eventRoutes (app: App) {
       response: { 200: EventList, ...errors(400, 401) }
     }
   }, async (req) => {
-    const events = await app.store.listEvents(req.query.status ?? 'dead', Number(req.query.limit ?? 100))
+    const events = await app.records.listEvents(req.query.status ?? 'dead', Number(req.query.limit ?? 100))
     return { events: events.map(view) }
   })
 
@@ -46,10 +46,11 @@ export default async function eventRoutes (app: App) {
     }
   }, async (req) => {
     const { eventId } = req.params
-    if (!await app.store.redriveEvent(eventId, new Date())) throw appError('EVENT_NOT_FOUND', `eventId "${eventId}"`)
-    const event = await app.store.getEvent(eventId)
+    if (!await app.records.redriveEvent(eventId, new Date())) throw appError('EVENT_NOT_FOUND', `eventId "${eventId}"`)
+    const event = await app.records.getEvent(eventId)
     if (event === undefined) throw appError('EVENT_NOT_FOUND', `eventId "${eventId}"`)
     app.dispatcher.nudge()
     return view(event)
   })
 }
+export default eventRoutes

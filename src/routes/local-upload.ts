@@ -3,13 +3,13 @@
 // (private) staging object only when complete and within the size range. Anything refused leaves nothing behind.
 // The answers are S3's own (s3-answers.ts): an XML PostResponse, or S3's status and XML Error.
 import multipart from '@fastify/multipart'
-import type { App } from '../app.js'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError, appError } from '../errors.js'
-import type { LocalStorage } from '../storage/local.js'
-import type { VerifiedPolicy } from '../storage/post-policy.js'
+import type { LocalStorage } from '../objects/local.js'
+import type { VerifiedPolicy } from '../objects/post-policy.js'
 import { errorDoc, postResponseDoc, s3ErrorHandler, sendPostResponse } from './s3-answers.js'
 
-export default async function localUploadRoute (app: App, opts: { storage: LocalStorage }) {
+const localUploadRoute: FastifyPluginAsyncTypebox<{ storage: LocalStorage }> = async (app, opts) => {
   const { storage } = opts
   await app.register(multipart, {
     limits: {
@@ -76,6 +76,7 @@ export default async function localUploadRoute (app: App, opts: { storage: Local
     return await sendPostResponse(req, reply, { location: storage.publicUrl(key), bucket, key, etag: stored.etag })
   })
 }
+export default localUploadRoute
 
 /** Maps multipart's own limit and parse errors to the catalogue. */
 function asUploadError (err: unknown): unknown {

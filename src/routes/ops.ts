@@ -1,5 +1,5 @@
 // Operations: liveness, readiness (storage and database), Prometheus metrics, the OpenAPI document.
-import type { App } from '../app.js'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Health, Readiness } from './schemas.js'
 
 const READY_TIMEOUT_MS = 3000
@@ -14,7 +14,7 @@ async function probe (check: () => Promise<void>): Promise<'ok' | 'failed'> {
   } finally { clearTimeout(timer) }
 }
 
-export default async function opsRoutes (app: App) {
+const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', {
     logLevel: 'warn',
     schema: { operationId: 'health', tags: ['operations'], summary: 'Liveness', response: { 200: Health } }
@@ -24,7 +24,7 @@ export default async function opsRoutes (app: App) {
     logLevel: 'warn',
     schema: { operationId: 'ready', tags: ['operations'], summary: 'Readiness: storage and database reachable', response: { 200: Readiness, 503: { ...Readiness, examples: [{ status: 'unavailable', checks: { storage: 'ok', database: 'failed' } }] } } }
   }, async (_req, reply) => {
-    const [storage, database] = await Promise.all([probe(() => app.storage.check()), probe(() => app.store.ping())])
+    const [storage, database] = await Promise.all([probe(() => app.objects.check()), probe(() => app.records.ping())])
     const ok = storage === 'ok' && database === 'ok' && !app.closing
     return await reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: { storage, database } })
   })
@@ -45,10 +45,11 @@ export default async function opsRoutes (app: App) {
       }
     }
   }, async (_req, reply) => {
-    const counts = await app.store.countEvents()
+    const counts = await app.records.countEvents()
     for (const [status, n] of Object.entries(counts)) app.metrics.outbox.set({ status }, n)
     return await reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics())
   })
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 }
+export default opsRoutes

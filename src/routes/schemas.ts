@@ -1,7 +1,7 @@
 // TypeBox schemas of every route: request validation, response serialization and openapi.yaml come from here.
 import { Type, type TSchema } from '@sinclair/typebox'
 import { errorBody, ErrorCodes, type ErrorCode } from '../errors.js'
-import { UPLOAD_STATUSES } from '../store/store.js'
+import { UPLOAD_STATUSES } from '../records/record-store.js'
 import { FORMATS } from '../uploads/formats.js'
 
 export const ErrorSchema = Type.Object({

@@ -1,10 +1,10 @@
 // Internal upload routes (service token required): create a ticket, read, delete.
 import { Type } from '@sinclair/typebox'
-import type { App } from '../app.js'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Bearer, CreateUploadBody, errors, UploadParams } from './schemas.js'
 import { ticketJson } from './ticket-json.js'
 
-export default async function uploadRoutes (app: App) {
+const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/uploads', {
     schema: {
       operationId: 'createUpload',
@@ -47,3 +47,4 @@ export default async function uploadRoutes (app: App) {
     return await reply.code(204).send(null)
   })
 }
+export default uploadRoutes

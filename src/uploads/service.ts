@@ -5,8 +5,8 @@ import { AppError, appError } from '../errors.js'
 import { processImage, type ProcessedImage } from '../images/pipeline.js'
 import { ProcessingQueue } from '../images/queue.js'
 import type { Metrics } from '../metrics.js'
-import type { Storage } from '../storage/storage.js'
-import type { NewEvent, PublishedImage, Store, UploadRecord } from '../store/store.js'
+import type { ObjectStore } from '../objects/object-store.js'
+import type { NewEvent, PublishedImage, RecordStore, UploadRecord } from '../records/record-store.js'
 import { formatOfType } from './formats.js'
 import { newEventId, newUploadId } from './ids.js'
 import { imageKey, variantKey } from './keys.js'
@@ -67,8 +67,8 @@ export class UploadService {
 
   constructor (
     private readonly config: Config,
-    private readonly storage: Storage,
-    private readonly store: Store,
+    private readonly storage: ObjectStore,
+    private readonly store: RecordStore,
     private readonly metrics: Metrics
   ) {
     this.queue = new ProcessingQueue(config.images.concurrency, config.images.queueLimit)

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Pool } from 'undici'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
-import type { OutboxEvent, Store } from '../store/store.js'
+import type { OutboxEvent, RecordStore } from '../records/record-store.js'
 import type { UploadService } from '../uploads/service.js'
 import { signer, type Signer } from './sign.js'
 
@@ -46,7 +46,7 @@ export class Dispatcher {
 
   constructor (
     config: Config,
-    private readonly store: Store,
+    private readonly store: RecordStore,
     private readonly uploads: Pick<UploadService, 'replaceOlder'>,
     private readonly metrics: Metrics,
     private readonly log: FastifyBaseLogger,

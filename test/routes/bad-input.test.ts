@@ -127,7 +127,7 @@ t.test('within UPLOAD_GRACE_SECONDS a late transfer still counts', async (t) => 
   t.equal((await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })).statusCode, 410, 'nothing there yet: expired')
   t.equal((await app.inject({ url: `/v1/uploads/${a.uploadId}`, headers: AUTH })).json().status, 'pending', 'not final during the grace period')
   // A transfer that began before expiry lands now (placed directly: the form itself is refused after expiry).
-  await app.storage.put(app.storage.uploadedKey(a.key), png(), 'image/png')
+  await app.objects.put(app.objects.uploadedKey(a.key), png(), 'image/png')
   t.equal((await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })).statusCode, 200, 'confirmed')
 })
 
@@ -222,11 +222,11 @@ t.test('path traversal in /uploads/profile/ never reaches outside the folder', a
 t.test('5xx never echo internals', async (t) => {
   const app = await build(t)
   const failing = new Error('SQLITE_CORRUPT: secret path /var/lib/x')
-  app.store.getUpload = async () => { throw failing }
+  app.records.getUpload = async () => { throw failing }
   const res = await app.inject({ method: 'POST', url: '/v1/uploads/upl_AAAAAAAAAAAAAAAAAAAAAA/complete' })
   t.equal(res.statusCode, 500)
   t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL', message: 'internal error' })
-  app.store.getUpload = async () => { throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }) }
+  app.records.getUpload = async () => { throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }) }
   const down = await app.inject({ method: 'POST', url: '/v1/uploads/upl_AAAAAAAAAAAAAAAAAAAAAA/complete' })
   t.equal(down.statusCode, 503, 'an unreachable database is worth a retry')
   t.notMatch(down.body, /10\.0\.0\.5/)

@@ -145,7 +145,7 @@ for (const mode of ['development', 'production'] as const) {
 t.test('development: a completion that fails half-way publishes nothing it has not finished, and the next call finishes it', async (t) => {
   const { app, base } = await listen(t)
   // Fault injection: the main image's write fails once, after the variants were written.
-  const storage = app.storage
+  const storage = app.objects
   const put = storage.put.bind(storage)
   let failures = 1
   storage.put = async (key, body, contentType) => {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import type { App } from '../../src/app.js'
 import { errorXml, postResponseXml, s3Refusal, xmlText } from '../../src/routes/s3-answers.js'
-import type { LocalStorage } from '../../src/storage/local.js'
+import type { LocalStorage } from '../../src/objects/local.js'
 import { AUTH, build, listen } from '../helpers/build.js'
 import { postForm, uploadForm, type TicketUpload } from '../helpers/form.js'
 import { png, pngOfSize } from '../helpers/images.js'
@@ -184,7 +184,7 @@ t.test('a refusal inside the form closes the connection and counts as refused', 
 
 t.test('5xx: 500 InternalError with a generic message, never internal detail', async (t) => {
   const { app } = await listen(t)
-  const storage = app.storage as LocalStorage
+  const storage = app.objects as LocalStorage
   const a = await ticket(app)
   const failures: Array<[string, () => never]> = [
     ['a disk error', () => { throw Object.assign(new Error('EACCES: permission denied, open \'/var/secret/uploads/.incoming/x.part\''), { code: 'EACCES', syscall: 'open' }) }],

@@ -48,7 +48,7 @@ t.test('an event claimed by a process that died is delivered once its lease laps
   const first = await listen(t, dirs)
   const ticket = await confirmed(first.base, 'owner-lease')
   // What a dispatcher that crashed mid-delivery leaves behind: a pending event with a live lease.
-  const [claimed] = await first.app.store.claimEvents(new Date(), 10, 300)
+  const [claimed] = await first.app.records.claimEvents(new Date(), 10, 300)
   t.ok(claimed?.leaseUntil)
   await first.app.close()
 

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { listen, scratch } from '../helpers/build.js'
 import { confirmed } from '../helpers/upload-flow.js'
-import { openSqliteStore } from '../../src/store/sqlite.js'
+import { openSqliteStore } from '../../src/records/sqlite.js'
 import { eventually } from '../helpers/wait.js'
 import { startReceiver, webhookEnv } from '../helpers/webhook-receiver.js'
 
@@ -49,7 +49,7 @@ t.test('a delivery still in flight after the drain time goes back to the queue, 
   const second = await listen(t, env)
   const deliveries = await receiver.waitFor(2)
   t.equal(deliveries[1]?.id, held?.id, 'the same event, the same webhook-id')
-  await eventually(async () => (await second.app.store.getEvent(held?.id ?? ''))?.status === 'delivered' || undefined, { what: 'delivered' })
+  await eventually(async () => (await second.app.records.getEvent(held?.id ?? ''))?.status === 'delivered' || undefined, { what: 'delivered' })
 })
 
 t.test('a stop() while start() is still loading its HTTP client: the dispatcher stays stopped', async (t) => {
@@ -63,7 +63,7 @@ t.test('a stop() while start() is still loading its HTTP client: the dispatcher 
   // The poll interval in tests is far shorter than this: a running dispatcher would have delivered by now.
   await new Promise((resolve) => setTimeout(resolve, 500))
   t.equal(receiver.deliveries.length, 0, 'nothing delivered')
-  const [pending] = await app.store.listEvents('pending', 10)
+  const [pending] = await app.records.listEvents('pending', 10)
   t.equal(pending?.status, 'pending', 'the event waits for the next start')
 })
 

@@ -2,7 +2,7 @@
 // expires a ticket never used, rejects bad bytes, and deletes what was posted after a rejection.
 import { Webhook } from 'standardwebhooks'
 import t from 'tap'
-import { Sweeper } from '../../src/webhooks/sweeper.js'
+import { Sweeper } from '../../src/uploads/sweeper.js'
 import { listen } from '../helpers/build.js'
 import { postForm } from '../helpers/form.js'
 import { html, png } from '../helpers/images.js'
@@ -67,10 +67,10 @@ t.test('uploads the sweeper cannot settle do not hide the ones after them', asyn
     },
     deleteObjects: app.uploads.deleteObjects.bind(app.uploads)
   }
-  const sweeper = new Sweeper(app.config, app.store, app.storage, uploads, app.metrics, app.log)
+  const sweeper = new Sweeper(app.config, app.records, app.objects, uploads, app.metrics, app.log)
   const later = new Date(Date.parse(created[0]?.expiresAt ?? '') + 60_000)
   t.match(await sweeper.sweep(later), { expired: 10 }, 'the ten after the failing ones expire in the same pass')
-  t.equal((await app.store.getUpload(created[0]?.uploadId ?? ''))?.status, 'pending', 'the failing ones wait for the next pass')
+  t.equal((await app.records.getUpload(created[0]?.uploadId ?? ''))?.status, 'pending', 'the failing ones wait for the next pass')
   failing.clear()
   t.match(await sweeper.sweep(later), { expired: 120 }, 'and settle once the fault is gone')
 })

@@ -3,7 +3,7 @@
 import { closeSync, fdatasync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { WalSync, type SyncFn } from '../../src/store/wal-sync.js'
+import { WalSync, type SyncFn } from '../../src/records/wal-sync.js'
 import { scratch } from '../helpers/build.js'
 
 /** A real fdatasync held until released (or failed), counting the flushes started. */

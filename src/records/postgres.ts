@@ -14,7 +14,7 @@ import { TickBatch, type Pending } from './tick-batch.js'
 import type { Config } from '../config.js'
 import { migrate } from './migrations/postgres.js'
 import { eventMapping, insertColumnList, INSERT_COLUMNS, uploadMapping, type Codec } from './columns.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, Store, UploadRecord, UploadStatus } from './store.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
 
 type UploadRow = Record<string, unknown>
 type EventRow = Record<string, unknown>
@@ -73,7 +73,7 @@ function poolConfig (database: Config['database'], url: string, max: number): pg
   }
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore implements RecordStore {
   readonly kind = 'postgres' as const
   private readonly inserts = new TickBatch<NewUpload>((batch) => {
     for (let i = 0; i < batch.length; i += MAX_BATCH) {

@@ -14,13 +14,13 @@ import { stagingKey } from '../uploads/keys.js'
 import { formConditions, policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { safePath } from './safe-path.js'
-import type { StagedObject, Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
+import type { StagedObject, ObjectStore, StoredObject, UploadTarget, UploadTicket } from './object-store.js'
 
 /** The local "bucket": the policy format is S3's, signed with UPLOAD_SIGNING_SECRET. */
 const BUCKET = 'local'
 const REGION = 'local'
 
-export class LocalStorage implements Storage {
+export class LocalStorage implements ObjectStore {
   readonly kind = 'local' as const
   readonly profileDir: string
   private readonly stagingDir: string
@@ -61,6 +61,8 @@ export class LocalStorage implements Storage {
   }
 
   uploadedKey (key: string): string { return stagingKey(key) }
+
+  browserOrigins (): string[] { return [new URL(this.uploadUrl).origin] }
 
   /** The file's final path for a key, or a 400 when the key is not one this service generates. */
   pathOf (key: string): string {

@@ -1,10 +1,10 @@
-// The Store contract on PostgreSQL (each test in its own schema), plus what only a shared server has:
+// The RecordStore contract on PostgreSQL (each test in its own schema), plus what only a shared server has:
 // replicas migrating at once, and the configured pool settings.
 import pg from 'pg'
 import t from 'tap'
 import { loadConfig } from '../../src/config.js'
-import { postgresMigrations } from '../../src/store/migrations/postgres.js'
-import { openPostgresStore } from '../../src/store/postgres.js'
+import { postgresMigrations } from '../../src/records/migrations/postgres.js'
+import { openPostgresStore } from '../../src/records/postgres.js'
 import { adminQuery, postgresUnavailable, TEST_DATABASE_URL, testSchema, withSchema } from '../helpers/postgres.js'
 import { storeContract } from './contract.js'
 
@@ -13,7 +13,7 @@ const skip = await postgresUnavailable()
 const databaseConfig = (url: string, env: Record<string, string> = {}) =>
   loadConfig({ ENVIRONMENT: 'development', DATABASE_URL: url, ...env }).database
 
-t.test('Store contract', { skip }, async (t) => {
+t.test('RecordStore contract', { skip }, async (t) => {
   storeContract(t, async (t) => {
     const { url } = await testSchema(t)
     return async () => await openPostgresStore(databaseConfig(url))

@@ -67,7 +67,7 @@ export interface ConfirmResult {
   changed: boolean
 }
 
-export interface Store {
+export interface RecordStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Durable before it resolves: a ticket is never answered before its record is committed. */
   createUpload (upload: NewUpload): Promise<void>

@@ -3,8 +3,8 @@ import { S3Client } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import t from 'tap'
 import { loadConfig } from '../../src/config.js'
-import { publicUrlBuilder } from '../../src/storage/public-url.js'
-import { s3ClientConfig } from '../../src/storage/s3.js'
+import { publicUrlBuilder } from '../../src/objects/public-url.js'
+import { s3ClientConfig } from '../../src/objects/s3.js'
 
 const KEY = 'profile-images/0123456789abcdef0123456789abcdef.png'
 const PRODUCTION = { ENVIRONMENT: 'production', SERVICE_TOKENS: 'token-0123456789abcdef', AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' }

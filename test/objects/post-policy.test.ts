@@ -2,7 +2,7 @@
 import { S3Client } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import t from 'tap'
-import { signPostPolicy, verifyPostPolicy, type Credentials } from '../../src/storage/post-policy.js'
+import { signPostPolicy, verifyPostPolicy, type Credentials } from '../../src/objects/post-policy.js'
 
 const NOW = new Date('2025-03-14T15:09:26.535Z')
 const BUCKET = 'pixelperfectui-profile-images'

@@ -1,13 +1,13 @@
-// The Store contract: every implementation (sqlite.ts, postgres.ts) must pass this suite unchanged.
+// The RecordStore contract: every implementation (sqlite.ts, postgres.ts) must pass this suite unchanged.
 // `setup(t)` prepares a fresh, empty database for one test and returns an opener; every store opened with it
 // shares that database (a reopen after close, or a second replica), and is closed when the test ends.
 // `replicas: false` (SQLite: one process per file, opened exclusively): the tests of two replicas run with one
 // store playing both parts, and a second view of the database is the store closed and opened again.
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import type { NewEvent, NewUpload, OutboxEvent, Store, UploadRecord } from '../../src/store/store.js'
+import type { NewEvent, NewUpload, OutboxEvent, RecordStore, UploadRecord } from '../../src/records/record-store.js'
 
-export type StoreSetup = (t: Test) => Promise<() => Promise<Store>>
+export type StoreSetup = (t: Test) => Promise<() => Promise<RecordStore>>
 
 const T0 = Date.parse('2030-01-01T00:00:00.123Z')
 const at = (ms: number) => new Date(T0 + ms)
@@ -38,7 +38,7 @@ const eventFor = (createdAt: Date) => (r: UploadRecord): NewEvent => ({
 })
 
 /** A confirmed upload and its pending event, due at `due`. */
-async function seedEvent (store: Store, due: Date): Promise<OutboxEvent> {
+async function seedEvent (store: RecordStore, due: Date): Promise<OutboxEvent> {
   const u = newUpload()
   await store.createUpload(u)
   await store.confirmUpload(u.id, 100, due, eventFor(due))
@@ -63,7 +63,7 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
       return { store, close: async () => { closed = true; await store.close() } }
     }
     const first = await open()
-    const replica = async (store: Store) => (opts.replicas ? (await open()).store : store)
+    const replica = async (store: RecordStore) => (opts.replicas ? (await open()).store : store)
     const another = async (h: typeof first) => {
       if (!opts.replicas) await h.close()
       return (await open()).store

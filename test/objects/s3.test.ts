@@ -3,7 +3,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import t, { type Test } from 'tap'
 import { loadConfig } from '../../src/config.js'
-import { createS3Storage, S3Storage, s3ClientConfig } from '../../src/storage/s3.js'
+import { createS3Storage, S3Storage, s3ClientConfig } from '../../src/objects/s3.js'
 import { TOKEN } from '../helpers/build.js'
 import { png } from '../helpers/images.js'
 import { createTestBucket, OTHER_CREDENTIALS, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'

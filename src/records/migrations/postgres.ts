@@ -42,7 +42,7 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
   },
   {
     version: 2,
-    // The sweeper's leftovers: rejected, deleted or replaced while their ticket was still valid (Store.listLeftovers).
+    // The sweeper's leftovers: rejected, deleted or replaced while their ticket was still valid (RecordStore.listLeftovers).
     sql: `
       CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE status IN ('rejected', 'deleted', 'replaced') AND updated_at < expires_at;
     `
@@ -50,7 +50,7 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
   {
     version: 3,
     // Confirmed while the ticket was valid is a leftover too: in production the form can be posted again to the
-    // staging key after the confirmation (Storage.uploadedKey).
+    // staging key after the confirmation (ObjectStore.uploadedKey).
     sql: `
       DROP INDEX uploads_leftovers;
       CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE status IN ('confirmed', 'rejected', 'deleted', 'replaced') AND updated_at < expires_at;

@@ -1,14 +1,14 @@
-// The Store contract on the embedded SQLite store: each test gets its own data folder.
+// The RecordStore contract on the embedded SQLite store: each test gets its own data folder.
 import Database from 'better-sqlite3'
 import { fdatasync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { sqliteMigrations } from '../../src/store/migrations/sqlite.js'
-import { openSqliteStore } from '../../src/store/sqlite.js'
+import { sqliteMigrations } from '../../src/records/migrations/sqlite.js'
+import { openSqliteStore } from '../../src/records/sqlite.js'
 import { scratch } from '../helpers/build.js'
 import { storeContract } from './contract.js'
-import type { NewUpload, UploadRecord } from '../../src/store/store.js'
-import type { SyncFn } from '../../src/store/wal-sync.js'
+import type { NewUpload, UploadRecord } from '../../src/records/record-store.js'
+import type { SyncFn } from '../../src/records/wal-sync.js'
 
 storeContract(t, async (t) => {
   const dir = scratch(t, 'store-sqlite-')

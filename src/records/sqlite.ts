@@ -10,7 +10,7 @@ import { migrate } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
 import { WalSync, type SyncFn } from './wal-sync.js'
 import { eventMapping, insertColumnList, INSERT_COLUMNS, uploadMapping, type Codec } from './columns.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, Store, UploadRecord, UploadStatus } from './store.js'
+import type { ConfirmResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
 
 type Row = Record<string, unknown>
 type EventRow = Row
@@ -42,7 +42,7 @@ export function openSqliteStore (dataDir: string, opts: { file?: string, sync?: 
   }
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore implements RecordStore {
   readonly kind = 'sqlite' as const
   private readonly db: Database.Database
   /**

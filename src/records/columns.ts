@@ -1,6 +1,6 @@
 // The upload record's columns, once: both stores' ticket INSERTs and row → record mappings follow from this list.
 // A new field is a row here, a migration per store, and the record type (store.ts).
-import type { NewUpload, OutboxEvent, PublishedImage, UploadRecord } from './store.js'
+import type { NewUpload, OutboxEvent, PublishedImage, UploadRecord } from './record-store.js'
 
 type Kind = 'text' | 'integer' | 'time' | 'json'
 

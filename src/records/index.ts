@@ -2,9 +2,9 @@
 import type { Config } from '../config.js'
 import type { StoreLog } from './postgres.js'
 import { openSqliteStore } from './sqlite.js'
-import type { Store } from './store.js'
+import type { RecordStore } from './record-store.js'
 
-export async function createStore (config: Config, log?: StoreLog): Promise<Store> {
+export async function createRecordStore (config: Config, log?: StoreLog): Promise<RecordStore> {
   if (config.database.url !== undefined) {
     // Loaded only when used: a single SQLite instance never opens the pg module.
     const { openPostgresStore } = await import('./postgres.js')

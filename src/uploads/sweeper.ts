@@ -5,9 +5,9 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
-import type { Storage } from '../storage/storage.js'
-import type { PageCursor, Store, UploadRecord } from '../store/store.js'
-import type { UploadService } from '../uploads/service.js'
+import type { ObjectStore } from '../objects/object-store.js'
+import type { PageCursor, RecordStore, UploadRecord } from '../records/record-store.js'
+import type { UploadService } from './service.js'
 
 const BATCH = 100
 
@@ -21,8 +21,8 @@ export class Sweeper {
 
   constructor (
     private readonly config: Config,
-    private readonly store: Store,
-    private readonly storage: Storage,
+    private readonly store: RecordStore,
+    private readonly storage: ObjectStore,
     private readonly uploads: Pick<UploadService, 'settleExpired' | 'deleteObjects'>,
     private readonly metrics: Metrics,
     private readonly log: FastifyBaseLogger

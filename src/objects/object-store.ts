@@ -1,5 +1,5 @@
-// One storage interface, two implementations (local.ts for development, s3.ts for production), one factory.
-import type { Config } from '../config.js'
+// One object store interface, two implementations (local.ts for development, s3.ts for production), one factory
+// (index.ts).
 
 export interface UploadTicket {
   key: string
@@ -25,13 +25,15 @@ export interface StoredObject {
 /** An upload read back for processing: its bytes, unless it is larger than the reader allowed. */
 export interface StagedObject { size: number, body?: Buffer }
 
-export interface Storage {
+export interface ObjectStore {
   readonly kind: 'local' | 's3'
   /** The signed form a browser posts to store the ticket's key, at uploadedKey(key). */
   createUploadTarget (ticket: UploadTicket): Promise<UploadTarget>
   /** Where the browser's bytes for `key` land: a private staging key (uploads/keys.ts) that is never served. */
   uploadedKey (key: string): string
   publicUrl (key: string): string
+  /** Origins a page posts forms to and loads images from (for a Content-Security-Policy). */
+  browserOrigins (): string[]
   head (key: string): Promise<StoredObject | undefined>
   /** The whole object, one version of it; without its body when larger than `maxBytes`; undefined when missing. */
   read (key: string, maxBytes: number): Promise<StagedObject | undefined>
@@ -42,13 +44,4 @@ export interface Storage {
   /** Readiness: throws when the storage cannot be reached. */
   check (): Promise<void>
   close (): Promise<void>
-}
-
-export async function createStorage (config: Config): Promise<Storage> {
-  if (config.mode === 'production') {
-    const { createS3Storage } = await import('./s3.js')
-    return await createS3Storage(config)
-  }
-  const { LocalStorage } = await import('./local.js')
-  return new LocalStorage(config)
 }

@@ -25,7 +25,7 @@ t.test('readiness follows the database: 503 while it is unreachable, 200 once it
   const logs: string[] = []
   const stream = new Writable({ write (chunk: Buffer, _enc, done) { logs.push(chunk.toString()); done() } })
   const app = await build(t, { DATABASE_URL: withSchema(viaProxy.toString(), schema), DATABASE_CONNECT_TIMEOUT_MS: '1000', DATABASE_POOL_MAX: '4' }, { logger: { level: 'warn', stream } })
-  t.equal(app.store.kind, 'postgres', 'DATABASE_URL selects PostgreSQL')
+  t.equal(app.records.kind, 'postgres', 'DATABASE_URL selects PostgreSQL')
 
   t.same(await ready(app), { status: 200, body: { status: 'ok', checks: { storage: 'ok', database: 'ok' } } })
   const before = await createTicket(app)

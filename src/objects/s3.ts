@@ -10,7 +10,7 @@ import { formConditions, policyExpiry, signPostPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { explainS3Error, probeKey, s3SelfCheck } from './s3-self-check.js'
 import { stagingKey } from '../uploads/keys.js'
-import type { StagedObject, Storage, StoredObject, UploadTarget, UploadTicket } from './storage.js'
+import type { StagedObject, ObjectStore, StoredObject, UploadTarget, UploadTicket } from './object-store.js'
 
 /** A form must stop being accepted this long before temporary credentials expire (the SDK renews 5 min ahead). */
 const CREDENTIALS_MARGIN_MS = 60_000
@@ -34,7 +34,7 @@ export function s3ClientConfig (s3: Config['s3']): S3ClientConfig {
   }
 }
 
-export class S3Storage implements Storage {
+export class S3Storage implements ObjectStore {
   readonly kind = 's3' as const
   readonly publicUrl: (key: string) => string
   private readonly s3: Config['s3']
@@ -87,6 +87,11 @@ export class S3Storage implements Storage {
   }
 
   uploadedKey (key: string): string { return stagingKey(key) }
+
+  /** The images' (a custom domain's, when set) and the bucket's own, where forms go. */
+  browserOrigins (): string[] {
+    return [...new Set([new URL(this.publicUrl(`${this.s3.keyPrefix}x`)).origin, new URL(this.formUrl).origin])]
+  }
 
   async read (key: string, maxBytes: number): Promise<StagedObject | undefined> {
     try {
@@ -172,7 +177,7 @@ export class S3Storage implements Storage {
 }
 
 /** The S3 client, the form URL, and (unless S3_SELF_CHECK=false) the start-up self-check. */
-export async function createS3Storage (config: Config): Promise<Storage> {
+export async function createS3Storage (config: Config): Promise<ObjectStore> {
   const client = new S3Client(s3ClientConfig(config.s3))
   try {
     // Resolving the form URL exactly as the SDK does (virtual-hosted, path style for dotted names or when

@@ -1,0 +1,30 @@
+// The object store factory: the configured backend, and the routes it serves itself. A new backend is a module
+// beside local.ts and s3.ts and a branch here.
+import type { FastifyPluginAsync } from 'fastify'
+import type { Config } from '../config.js'
+import type { ObjectStore } from './object-store.js'
+
+export interface ObjectBackend {
+  objects: ObjectStore
+  /** In the browser scope (CORS): where forms are posted, when the backend takes them itself. */
+  browserRoutes?: FastifyPluginAsync
+  /** Public: where published images are read, when the backend serves them itself. */
+  publicRoutes?: FastifyPluginAsync
+}
+
+export async function createObjectBackend (config: Config): Promise<ObjectBackend> {
+  if (config.mode === 'production') {
+    // Browsers post to and read from the bucket itself.
+    const { createS3Storage } = await import('./s3.js')
+    return { objects: await createS3Storage(config) }
+  }
+  const [{ LocalStorage }, { default: localUploadRoute }, { default: localFiles }] = await Promise.all([
+    import('./local.js'), import('../routes/local-upload.js'), import('../routes/local-files.js')
+  ])
+  const storage = new LocalStorage(config)
+  return {
+    objects: storage,
+    browserRoutes: async (browser) => { await browser.register(localUploadRoute, { storage }) },
+    publicRoutes: async (app) => { await app.register(localFiles, { root: storage.profileDir }) }
+  }
+}
