@@ -6,10 +6,11 @@ import { processImage, type ProcessedImage } from '../images/pipeline.js'
 import { ProcessingQueue } from '../images/queue.js'
 import type { Metrics } from '../metrics.js'
 import type { ObjectStore } from '../objects/object-store.js'
-import type { NewEvent, PublishedImage, RecordStore, UploadRecord } from '../records/record-store.js'
+import type { PublishedImage, RecordStore, UploadRecord } from '../records/record-store.js'
 import { formatOfType } from './formats.js'
-import { newEventId, newUploadId } from './ids.js'
+import { newUploadId } from './ids.js'
 import { imageKey, variantKey } from './keys.js'
+import { UploadViews, type ConfirmedView, type UploadView } from './views.js'
 
 export interface CreateUploadInput { ownerId: string, contentType: string, contentLength?: number }
 
@@ -20,32 +21,6 @@ export interface UploadTicketView {
   publicUrl: string
   expiresAt: string
   maxBytes: number
-}
-
-export interface VariantView { size: number, width: number, height: number, contentType: string, url: string }
-
-/** The published image, as answers and the webhook show it (absent for images confirmed before processing existed). */
-export interface ImageView { width?: number, height?: number, animated?: boolean, placeholder?: string, variants?: VariantView[] }
-
-export type ConfirmedView = { uploadId: string, status: 'confirmed', key: string, url: string, contentType: string, size: number } & ImageView
-
-export type UploadView = {
-  uploadId: string
-  ownerId: string
-  status: UploadRecord['status']
-  key: string
-  url?: string
-  contentType: string
-  size?: number
-  createdAt: string
-  expiresAt: string
-  confirmedAt?: string
-} & ImageView
-
-export interface ConfirmedEventBody {
-  type: 'image.confirmed'
-  timestamp: string
-  data: { uploadId: string, ownerId: string, key: string, url: string, contentType: string, size: number, createdAt: string } & ImageView
 }
 
 export type SweepOutcome = 'confirmed' | 'expired' | 'rejected'
@@ -62,6 +37,7 @@ export class UploadService {
   /** Called after a confirmation commits, so the dispatcher delivers without waiting for its next poll. */
   onConfirmed: () => void = () => {}
   private readonly queue: ProcessingQueue
+  private readonly views: UploadViews
   /** Completions running in this process by upload id: a repeat call waits for the one running. */
   private readonly running = new Map<string, Promise<UploadRecord | 'missing'>>()
 
@@ -72,6 +48,7 @@ export class UploadService {
     private readonly metrics: Metrics
   ) {
     this.queue = new ProcessingQueue(config.images.concurrency, config.images.queueLimit)
+    this.views = new UploadViews(storage)
   }
 
   async create (input: CreateUploadInput): Promise<UploadTicketView> {
@@ -105,15 +82,15 @@ export class UploadService {
   }
 
   async get (id: string): Promise<UploadView> {
-    return this.view(await this.find(id))
+    return this.views.upload(await this.find(id))
   }
 
   /** Checks what was uploaded and publishes its clean image; idempotent. */
   async complete (id: string): Promise<ConfirmedView> {
     const record = await this.find(id)
-    if (record.status !== 'pending') return this.confirmedView(this.settled(record))
+    if (record.status !== 'pending') return this.views.confirmed(this.settled(record))
     const outcome = await this.publish(record)
-    if (outcome !== 'missing') return this.confirmedView(outcome)
+    if (outcome !== 'missing') return this.views.confirmed(outcome)
     const expiredFor = Date.now() - record.expiresAt.getTime()
     if (expiredFor > 0) {
       // A transfer that began before expiry may still land during the grace period: only then is it final.
@@ -192,7 +169,7 @@ export class UploadService {
     // Variants first, the main image last: once its URL answers, every object is in place.
     await Promise.all(image.variants.map((v, i) => this.storage.put(published.variants[i]?.key ?? '', v.body, v.format.contentType)))
     await this.storage.put(record.key, image.main.body, image.main.format.contentType)
-    const result = await this.store.confirmUpload(record.id, image.main.body.length, new Date(), (r) => this.confirmedEvent(r), published)
+    const result = await this.store.confirmUpload(record.id, image.main.body.length, new Date(), (r) => this.views.confirmedEvent(r), published)
     if (result === undefined) throw appError('UPLOAD_NOT_FOUND')
     if (result.record.status !== 'confirmed') {
       // Deleted, rejected or expired meanwhile: what was just published goes too.
@@ -256,51 +233,9 @@ export class UploadService {
     await Promise.all([...keys].map(async (key) => { await this.storage.delete(key) }))
   }
 
-  private confirmedEvent (r: UploadRecord): NewEvent {
-    const body: ConfirmedEventBody = {
-      type: 'image.confirmed',
-      timestamp: (r.confirmedAt ?? new Date()).toISOString(),
-      data: { uploadId: r.id, ownerId: r.ownerId, key: r.key, url: this.storage.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0, ...this.imageView(r), createdAt: r.createdAt.toISOString() }
-    }
-    return { id: newEventId(), uploadId: r.id, type: body.type, payload: JSON.stringify(body), createdAt: new Date() }
-  }
-
   private async find (id: string): Promise<UploadRecord> {
     const record = await this.store.getUpload(id)
     if (record === undefined) throw appError('UPLOAD_NOT_FOUND', `uploadId "${id}"`)
     return record
-  }
-
-  private imageView (r: UploadRecord): ImageView {
-    const image = r.image
-    if (image === null) return {}
-    return {
-      width: image.width,
-      height: image.height,
-      animated: image.animated,
-      placeholder: image.placeholder,
-      variants: image.variants.map((v) => ({ size: v.size, width: v.width, height: v.height, contentType: v.contentType, url: this.storage.publicUrl(v.key) }))
-    }
-  }
-
-  private confirmedView (r: UploadRecord): ConfirmedView {
-    return { uploadId: r.id, status: 'confirmed', key: r.key, url: this.storage.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0, ...this.imageView(r) }
-  }
-
-  private view (r: UploadRecord): UploadView {
-    const hasImage = r.status === 'confirmed'
-    return {
-      uploadId: r.id,
-      ownerId: r.ownerId,
-      status: r.status,
-      key: r.key,
-      ...(hasImage ? { url: this.storage.publicUrl(r.key) } : {}),
-      contentType: r.contentType,
-      ...(r.size !== null ? { size: r.size } : {}),
-      ...(hasImage ? this.imageView(r) : {}),
-      createdAt: r.createdAt.toISOString(),
-      expiresAt: r.expiresAt.toISOString(),
-      ...(r.confirmedAt !== null ? { confirmedAt: r.confirmedAt.toISOString() } : {})
-    }
   }
 }
