@@ -108,10 +108,10 @@ function cpuMs (pid: number | undefined): number {
   } catch { return 0 }
 }
 
-/** Runs `node args…` to completion and returns its stdout; stderr is passed through. */
-export async function run (args: string[]): Promise<string> {
+/** Runs `node args…` to completion (in the clean environment plus `env`) and returns its stdout; stderr is passed through. */
+export async function run (args: string[], env: Record<string, string> = {}): Promise<string> {
   return await new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { cwd: ROOT, env: baseEnv(), stdio: ['ignore', 'pipe', 'inherit'] })
+    const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
     const out: Buffer[] = []
     proc.stdout.on('data', (b: Buffer) => out.push(b))
     proc.on('error', reject)

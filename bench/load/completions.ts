@@ -3,9 +3,10 @@
 // `concurrency` in flight (throughput: first completion sent → last webhook received), then `latencyCount` one
 // after another with 2 in flight (latency without a backlog). Prints both.
 import { Agent, createServer } from 'node:http'
+import sharp from 'sharp'
 import { Webhook } from 'standardwebhooks'
 import { percentile } from '../stats.js'
-import { createTickets, pngLike, pool, postForm } from './multipart.js'
+import { createTickets, pool, postForm } from './multipart.js'
 
 interface Args { base: string, token: string, count: number, latencyCount: number, warmup: number, concurrency: number, receiverPort: number, secret: string }
 const args = JSON.parse(process.argv[2] ?? '{}') as Args
@@ -32,7 +33,8 @@ const receiver = createServer((req, res) => {
 })
 await new Promise<void>((resolve) => receiver.listen(args.receiverPort, '127.0.0.1', resolve))
 
-const file = pngLike(4096)
+// A real (small) PNG: completion decodes and re-encodes what was posted, and refuses bytes that are not an image.
+const file = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 120, b: 60 } } }).png().toBuffer()
 const tickets = await createTickets(args.base, args.token, args.warmup + args.count + args.latencyCount, file.length)
 const agent = new Agent({ keepAlive: true, maxSockets: 20 })
 await pool(tickets.length, 20, async (i) => {

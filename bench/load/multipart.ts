@@ -13,11 +13,11 @@ export function pngLike (size: number): Buffer {
 }
 
 /** POSTs `fields` then `file` as multipart/form-data; resolves with the status and the response text. */
-export async function postForm (agent: Agent, form: Form, file: Buffer, type = 'image/png'): Promise<{ status: number, body: string }> {
+export async function postForm (agent: Agent, form: Form, file: Buffer, type = 'image/png', filename = 'avatar.png'): Promise<{ status: number, body: string }> {
   const boundary = `----bench${randomBytes(8).toString('hex')}`
   let head = ''
   for (const [k, v] of Object.entries(form.fields)) head += `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`
-  head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="avatar.png"\r\nContent-Type: ${type}\r\n\r\n`
+  head += `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`
   const tail = `\r\n--${boundary}--\r\n`
   const length = Buffer.byteLength(head) + file.length + Buffer.byteLength(tail)
   return await new Promise((resolve, reject) => {
@@ -45,14 +45,14 @@ export async function pool (count: number, concurrency: number, task: (i: number
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
 }
 
-/** Asks the service for `count` upload tickets (not timed). */
-export async function createTickets (base: string, token: string, count: number, contentLength: number): Promise<Array<Form & { uploadId: string }>> {
+/** Asks the service for `count` upload tickets (not timed), each for its own owner. */
+export async function createTickets (base: string, token: string, count: number, contentLength: number, contentType = 'image/png'): Promise<Array<Form & { uploadId: string }>> {
   const tickets: Array<Form & { uploadId: string }> = []
   await pool(count, 20, async (i) => {
     const res = await fetch(`${base}/v1/uploads`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ownerId: `bench-${i}`, contentType: 'image/png', contentLength })
+      body: JSON.stringify({ ownerId: `bench-${i}`, contentType, contentLength })
     })
     if (res.status !== 201) throw new Error(`POST /v1/uploads answered ${res.status}: ${await res.text()}`)
     const t = await res.json() as { uploadId: string, upload: Form }
