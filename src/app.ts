@@ -18,7 +18,7 @@ import opsRoutes from './routes/ops.js'
 import { Confirmed, ErrorSchema, Upload, UploadTicket, Variant } from './routes/schemas.js'
 import uploadRoutes from './routes/uploads.js'
 import eventRoutes from './routes/events.js'
-import { ImageConfirmedEvent, WebhookEvent } from './routes/webhook-schemas.js'
+import { ImageConfirmedEvent, ImageDeletedEvent, WebhookEvent } from './routes/webhook-schemas.js'
 import { createObjectBackend, type ObjectBackend } from './objects/index.js'
 import { createRecordStore } from './records/index.js'
 import type { RecordStore } from './records/record-store.js'
@@ -28,6 +28,8 @@ import { Sweeper } from './uploads/sweeper.js'
 import { openapiDocument } from './openapi.js'
 import { enableDecoders } from './images/decoders.js'
 import { formatOfType, type ImageFormat } from './uploads/formats.js'
+import rateLimits from './limits/rate-limits.js'
+import { capConnections, serverOptions } from './limits/server-caps.js'
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
 
@@ -48,6 +50,19 @@ export interface BuildOptions {
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
 
 export async function buildApp (config: Config, opts: BuildOptions = {}): Promise<App> {
+  const opened: Array<{ close: () => Promise<void> }> = []
+  try {
+    return await assemble(config, opts, opened)
+  } catch (err) {
+    // A build that fails closes what it opened: the SQLite file is opened exclusively, and a next attempt in this
+    // process would wait for it, then fail.
+    for (const resource of opened.reverse()) await resource.close().catch(() => {})
+    throw err
+  }
+}
+
+/** The app; each store it opens itself goes into `opened` (closed if the build fails, by onClose otherwise). */
+async function assemble (config: Config, opts: BuildOptions, opened: Array<{ close: () => Promise<void> }>): Promise<App> {
   const app = Fastify({
     logger: opts.logger ?? false,
     genReqId: (req) => {
@@ -58,6 +73,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
     bodyLimit: 64 * 1024,
     // Slow clients cannot hold sockets forever (a 5 MiB upload at 150 kbit/s still fits).
     requestTimeout: 300_000,
+    // Idle and header timeouts; which proxies give req.ip, the address browser rate limits count by (docs/limits.md).
+    ...serverOptions(config.server),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
     logController: new OneLinePerRequest(opts.accessLog !== undefined && opts.logger !== undefined && opts.logger !== false ? new AccessLine(opts.accessLog) : undefined),
@@ -67,17 +84,20 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   enableDecoders(config.upload.allowedContentTypes.map((t) => formatOfType(t) as ImageFormat))
   const metrics = createMetrics()
   const records = opts.records ?? await createRecordStore(config, app.log)
+  if (opts.records === undefined) opened.push(records)
   const backend = opts.objects ?? await createObjectBackend(config)
   const { objects } = backend
+  if (opts.objects === undefined) opened.push(objects)
   app.decorate('config', config)
   app.decorate('metrics', metrics)
+  capConnections(app.server, config.server, metrics.registry)
   app.decorate('records', records)
   app.decorate('objects', objects)
   const uploads = new UploadService(config, objects, records, metrics)
   const dispatcher = new Dispatcher(config, records, uploads, metrics, app.log.child({ component: 'webhooks' }), opts.webhooks)
   const sweeper = new Sweeper(config, records, objects, uploads, metrics, app.log.child({ component: 'sweeper' }))
-  // A committed confirmation starts its delivery at once instead of at the next poll.
-  uploads.onConfirmed = () => dispatcher.nudge()
+  // A committed confirmation (or deletion) starts its delivery at once instead of at the next poll.
+  uploads.onEvent = () => dispatcher.nudge()
   app.decorate('uploads', uploads)
   app.decorate('dispatcher', dispatcher)
   app.decorate('sweeper', sweeper)
@@ -110,10 +130,11 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler(notFoundHandler)
 
-  for (const schema of [ErrorSchema, UploadTicket, Variant, Confirmed, Upload, WebhookEvent, ImageConfirmedEvent]) app.addSchema(schema)
+  for (const schema of [ErrorSchema, UploadTicket, Variant, Confirmed, Upload, WebhookEvent, ImageConfirmedEvent, ImageDeletedEvent]) app.addSchema(schema)
   await app.register(swagger, openapiDocument(config))
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(opsRoutes)
+  await app.register(rateLimits)
 
   // Internal scope: service tokens.
   await app.register(async (internal) => {
@@ -128,6 +149,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}): Promis
       origin: config.corsOrigins.includes('*') ? true : config.corsOrigins,
       methods: ['POST', 'GET'],
       maxAge: 600,
+      // Pages may read when to retry (rate limits, BUSY).
+      exposedHeaders: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
       hideOptionsRoute: true
     })
     await browser.register(completeRoute)

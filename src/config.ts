@@ -1,69 +1,12 @@
 // The only reader of process.env: the environment is parsed once, at the edge, into one typed Config.
-import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { modeOf, type Mode } from './mode.js'
-import { DEFAULT_CONTENT_TYPES, formatOfId, formatOfType, FORMATS, VARIANT_FORMATS, type ImageFormat } from './uploads/formats.js'
+import { EnvSchema, type Env } from './env-schema.js'
+import { BOOLEAN_WORDS, booleanOf, modeOf, ModeError, type Mode } from './mode.js'
+import { DEFAULT_CONTENT_TYPES, formatOfId, formatOfType, FORMATS, type ImageFormat } from './uploads/formats.js'
+import { parseRate, RATE_SYNTAX, type Rate } from './limits/rate.js'
+import { parseTrustProxy, TRUST_PROXY_SYNTAX, type TrustProxy } from './limits/trust-proxy.js'
 
-const Int = (description: string, minimum = 0, maximum?: number) =>
-  Type.Optional(Type.Integer({ minimum, ...(maximum !== undefined ? { maximum } : {}), description: maximum !== undefined ? `${description} (${minimum} to ${maximum})` : description }))
-const Bool = (description: string) => Type.Optional(Type.Boolean({ description }))
-const Str = (description: string, extra: object = {}) =>
-  Type.Optional(Type.String({ minLength: 1, description, ...extra }))
-const Url = (description: string) => Str(description, { pattern: '^https?://[^\\s]+$' })
-
-/** The environment as the service reads it. Unknown variables are ignored (the process env holds many). */
-export const EnvSchema = Type.Object({
-  ENVIRONMENT: Str('production → S3; anything else → development'),
-  DEBUG: Str('used when ENVIRONMENT is unset: false/0 → production'),
-  HOST: Str('address to listen on'),
-  PORT: Int('port to listen on (0..65535)'),
-  PUBLIC_BASE_URL: Url('base of development image URLs and of the development upload URL'),
-  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
-  SERVICE_TOKENS: Str('comma-separated bearer tokens for internal endpoints'),
-  WEBHOOK_URL: Url('where confirmation webhooks are POSTed'),
-  WEBHOOK_SECRET: Str('comma-separated Standard Webhooks secrets (whsec_ + base64); each one signs, so receivers can rotate', {
-    pattern: '^whsec_[A-Za-z0-9+/=]+(,whsec_[A-Za-z0-9+/=]+)*$'
-  }),
-  WEBHOOK_MAX_ATTEMPTS: Int('delivery attempts before an event is dead', 1),
-  WEBHOOK_TIMEOUT_MS: Int('total timeout of one delivery attempt', 100),
-  WEBHOOK_CONCURRENCY: Int('deliveries in flight at once per replica', 1),
-  WEBHOOK_BACKOFF_BASE_MS: Int('first retry delay (doubles each attempt, with jitter)', 1),
-  WEBHOOK_BACKOFF_MAX_MS: Int('longest retry delay', 1),
-  MAX_UPLOAD_BYTES: Int('largest accepted image in bytes', 1),
-  ALLOWED_CONTENT_TYPES: Str('comma-separated image types accepted'),
-  UPLOAD_TTL_SECONDS: Int('how long an upload ticket is valid', 1),
-  UPLOAD_GRACE_SECONDS: Int('how long after a ticket expired an upload that started in time may still land before the ticket counts as unused'),
-  UPLOAD_SIGNING_SECRET: Str('development only: secret that signs local upload policies (default: random per start)', { minLength: 16 }),
-  SWEEP_INTERVAL_SECONDS: Int('how often uploads never completed are confirmed or expired (0 disables)'),
-  AWS_ACCESS_KEY_ID: Str('IAM access key (else the default credential chain)'),
-  AWS_SECRET_ACCESS_KEY: Str('IAM secret key'),
-  AWS_SESSION_TOKEN: Str('temporary credentials session token'),
-  AWS_REGION: Str('bucket region'),
-  AWS_S3_BUCKET: Str('bucket name', { pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' }),
-  AWS_S3_CUSTOM_DOMAIN: Str('CloudFront or custom domain serving the bucket (host name, no scheme)', { pattern: '^[A-Za-z0-9.-]+(:[0-9]+)?$' }),
-  AWS_S3_ENDPOINT: Url('S3-compatible endpoint'),
-  AWS_S3_FORCE_PATH_STYLE: Bool('path-style addressing (true/false)'),
-  S3_KEY_PREFIX: Str('key prefix in the bucket, ending in /', { pattern: '^([A-Za-z0-9_-]+/)+$' }),
-  S3_ACL: Type.Optional(Type.Union([Type.Literal('public-read'), Type.Literal('none')], { description: 'public-read or none' })),
-  S3_SELF_CHECK: Bool('production start-up probe of the bucket (true/false)'),
-  CORS_ORIGINS: Str('comma-separated browser origins, or *'),
-  DEMO: Bool('serve the demo upload page at /demo (true/false; default: on in development, off in production)'),
-  DATABASE_URL: Str('unset → SQLite under DATA_DIR; postgres://… → PostgreSQL', { pattern: '^(postgres|postgresql)://' }),
-  DATA_DIR: Str('folder of the SQLite file'),
-  UPLOADS_DIR: Str('development: folder holding profile/ (default uploads)'),
-  DATABASE_POOL_MAX: Int('PostgreSQL pool size', 1),
-  DATABASE_CONNECT_TIMEOUT_MS: Int('PostgreSQL connect timeout', 1),
-  DATABASE_STATEMENT_TIMEOUT_MS: Int('PostgreSQL statement timeout', 1),
-  MAX_IMAGE_PIXELS: Int('largest image area in pixels (width × height, all frames of an animation together), checked before decoding', 1, 268_402_689),
-  MAX_IMAGE_FRAMES: Int('most frames an animated GIF or WebP may have', 1, 10_000),
-  IMAGE_MAX_SIDE: Int('the published image is scaled down to fit this many pixels on its longer side', 16, 16_383),
-  IMAGE_VARIANTS: Type.Optional(Type.String({ description: 'comma-separated sizes in pixels of the square variants (empty: none)' })),
-  IMAGE_VARIANT_FORMAT: Type.Optional(Type.Union(VARIANT_FORMATS.map((f) => Type.Literal(f)), { description: `format of the variants: ${VARIANT_FORMATS.join(', ')}` })),
-  IMAGE_CONCURRENCY: Int('images processed at once per replica', 1, 64),
-  IMAGE_QUEUE_LIMIT: Int('completions waiting for processing before more are answered 503 with Retry-After', 0, 100_000)
-})
-export type Env = Static<typeof EnvSchema>
-
+export { EnvSchema, type Env }
 export { modeOf, type Mode }
 
 export interface Config {
@@ -119,6 +62,21 @@ export interface Config {
     queueLimit: number
   }
   sweepIntervalSeconds: number
+  /** Rate limits (src/limits/rate-limits.ts); null: off. */
+  rateLimits: {
+    tickets: Rate | null
+    browser: Rate | null
+    /** Unset: counted per process. */
+    redisUrl?: string
+    redisKeyPrefix: string
+  }
+  /** Server caps (src/limits/server-caps.ts). */
+  server: {
+    trustProxy: TrustProxy
+    /** Unset: from the process's open-file limit. */
+    maxConnections?: number
+    keepAliveTimeoutMs: number
+  }
   database: {
     url?: string
     dataDir: string
@@ -143,27 +101,49 @@ function coerce (env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (raw === undefined || raw === '') continue
     const kind = (schema as { type?: string }).type
     if (kind === 'integer') out[name] = /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw
-    else if (kind === 'boolean') out[name] = /^(true|1|yes)$/i.test(raw) ? true : /^(false|0|no)$/i.test(raw) ? false : raw
+    else if (kind === 'boolean') out[name] = booleanOf(raw.trim()) ?? raw
     else out[name] = raw.trim()
   }
   return out
 }
 
+interface PropertySchema { type?: string, description?: string, minimum?: number, maximum?: number, minLength?: number, errorMessage?: string, anyOf?: Array<{ const?: unknown }> }
+
 function describe (name: string, message: string): string {
-  const schema = (EnvSchema.properties as Record<string, { description?: string }>)[name]
-  const what = message === 'expected union value' ? 'not an accepted value' : message
-  return `${name}: ${what}${schema?.description ? ` — ${schema.description}` : ''}`
+  const schema = (EnvSchema.properties as Record<string, PropertySchema>)[name]
+  return `${name}: ${message}${schema?.description ? ` — ${schema.description}` : ''}`
+}
+
+/** What a variable's value must be, in words (never the schema's own message: that names types and patterns). */
+function expected (name: string, value: unknown): string {
+  const schema = (EnvSchema.properties as Record<string, PropertySchema>)[name] ?? {}
+  if (schema.errorMessage !== undefined) return schema.errorMessage
+  if (schema.type === 'integer') return `must be a whole number from ${schema.minimum} to ${schema.maximum}`
+  if (schema.type === 'boolean') return `must be a boolean: ${BOOLEAN_WORDS}`
+  if (schema.anyOf !== undefined) return `must be one of ${schema.anyOf.map((s) => String(s.const)).join(', ')}`
+  if ((schema.minLength ?? 0) > 1) return `must be at least ${schema.minLength} characters`
+  return value === '' ? 'must not be empty' : 'is not in the expected form'
 }
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecret: () => string = defaultSecret): Config {
   const values = coerce(source)
-  const problems = [...Value.Errors(EnvSchema, values)].map((e) => describe(e.path.replace(/^\//, ''), e.message.toLowerCase()))
+  const invalid = new Map<string, string>()
+  for (const e of Value.Errors(EnvSchema, values)) {
+    const name = e.path.replace(/^\//, '')
+    if (!invalid.has(name)) invalid.set(name, describe(name, expected(name, e.value)))
+  }
+  const problems = [...invalid.values()]
+  let mode: Mode = 'development'
+  try {
+    mode = modeOf(values as Env)
+  } catch (err) {
+    if (!(err instanceof ModeError)) throw err
+    problems.push(err.message)
+  }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
   const env = values as Env
-  const mode = modeOf(env)
   const port = env.PORT ?? 3000
-  if (port > 65535) problems.push(describe('PORT', 'must be at most 65535'))
 
   const allowed = list(env.ALLOWED_CONTENT_TYPES ?? DEFAULT_CONTENT_TYPES.join(',')).map((t) => t.toLowerCase())
   for (const t of allowed) {
@@ -178,6 +158,8 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
   }
   const serviceTokens = list(env.SERVICE_TOKENS)
   if (serviceTokens.some((t) => t.length < 16)) problems.push(describe('SERVICE_TOKENS', 'each token must be at least 16 characters'))
+  // A bearer token with a space could never be sent, so never match: refused rather than silently useless.
+  if (serviceTokens.some((t) => /\s/.test(t))) problems.push(describe('SERVICE_TOKENS', 'a token may not contain spaces or other whitespace; separate tokens with commas'))
   if (mode === 'production') {
     if (env.AWS_S3_BUCKET === undefined) problems.push(describe('AWS_S3_BUCKET', 'is required when ENVIRONMENT=production'))
     if (serviceTokens.length === 0) problems.push(describe('SERVICE_TOKENS', 'is required when ENVIRONMENT=production'))
@@ -189,6 +171,15 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
   if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) problems.push(describe('WEBHOOK_SECRET', 'is required when WEBHOOK_URL is set'))
   const corsOrigins = list(env.CORS_ORIGINS)
   for (const o of corsOrigins) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(describe('CORS_ORIGINS', `"${o}" is not an origin like https://app.example.com`))
+  const rate = (name: 'TICKET_RATE_LIMIT' | 'BROWSER_RATE_LIMIT', fallback: string): Rate | null => {
+    const parsed = parseRate(env[name] ?? fallback)
+    if (parsed === undefined) problems.push(`${name}: "${env[name] ?? ''}" is not ${RATE_SYNTAX}`)
+    return parsed ?? null
+  }
+  const ticketRate = rate('TICKET_RATE_LIMIT', '30/30m')
+  const browserRate = rate('BROWSER_RATE_LIMIT', '120/1m')
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY)
+  if (trustProxy === undefined) problems.push(`TRUST_PROXY: "${env.TRUST_PROXY ?? ''}" is not ${TRUST_PROXY_SYNTAX}; unset, the connection's own address counts`)
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
 
   return {
@@ -240,6 +231,17 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
       queueLimit: env.IMAGE_QUEUE_LIMIT ?? 64
     },
     sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS ?? 60,
+    rateLimits: {
+      tickets: ticketRate,
+      browser: browserRate,
+      redisUrl: env.REDIS_URL,
+      redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'image-service:'
+    },
+    server: {
+      trustProxy: trustProxy ?? false,
+      maxConnections: env.MAX_CONNECTIONS,
+      keepAliveTimeoutMs: (env.KEEP_ALIVE_TIMEOUT_SECONDS ?? 72) * 1000
+    },
     database: {
       url: env.DATABASE_URL,
       dataDir: env.DATA_DIR ?? 'data',

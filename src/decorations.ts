@@ -1,6 +1,7 @@
 // What the app decorates its instance with, declared once: routes see `fastify.uploads` and the rest through this
 // declaration, not by importing app.ts.
 import type { Config } from './config.js'
+import type { RateLimitHooks } from './limits/rate-limits.js'
 import type { Metrics } from './metrics.js'
 import type { ObjectStore } from './objects/object-store.js'
 import type { RecordStore } from './records/record-store.js'
@@ -19,6 +20,8 @@ declare module 'fastify' {
     dispatcher: Dispatcher
     sweeper: Sweeper
     metrics: Metrics
+    /** Rate-limit hooks for the routes (limits/rate-limits.ts); a limit that is off (0) is an empty list. */
+    limits: RateLimitHooks
     /** True once close() began: readiness answers 503 so load balancers stop sending work. */
     closing: boolean
   }

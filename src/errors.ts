@@ -15,6 +15,7 @@ export const ErrorCodes = {
   NOT_AN_IMAGE: { status: 422, message: 'the uploaded bytes are not the declared image type; the file was removed' },
   IMAGE_CORRUPT: { status: 422, message: 'the image is corrupt or truncated and cannot be decoded; the file was removed, upload the complete file with a new ticket' },
   TOO_MANY_PIXELS: { status: 422, message: 'the image has more pixels than MAX_IMAGE_PIXELS allows; the file was removed, upload a smaller image' },
+  BAD_DIMENSIONS: { status: 422, message: 'the image is wider or taller than the service processes; the file was removed, upload a picture with neither side over 16,383 pixels' },
   TOO_MANY_FRAMES: { status: 422, message: 'the animation has more frames than MAX_IMAGE_FRAMES allows; the file was removed, upload a shorter animation' },
   SIZE_OUT_OF_RANGE: { status: 422, message: 'the uploaded file\'s size is outside what the ticket allowed; the file was removed' },
   // The development upload endpoint's refusals; routes/s3-answers.ts gives each S3's status and Code.
@@ -30,6 +31,11 @@ export const ErrorCodes = {
   ENTITY_TOO_SMALL: { status: 400, message: 'the file is smaller than the policy allows' },
   NO_FILE: { status: 400, message: 'the form has no file part; send every field of upload.fields, then a part named "file"' },
   TOO_MANY_FILES: { status: 400, message: 'the form has more than one file part; send exactly one part named "file", last' },
+  // The development form's total size cap (limits/form-cap.ts), checked from Content-Length before the body is read.
+  FORM_TOO_LARGE: { status: 413, message: 'the form is larger than any upload allows (fields and file together); send only the fields of upload.fields, then a file of at most MAX_UPLOAD_BYTES' },
+  LENGTH_REQUIRED: { status: 411, message: 'the form must be sent with a Content-Length header, as browsers send FormData (chunked transfer encoding is not accepted)' },
+  // Rate limits (limits/rate-limits.ts): the detail names the limit; Retry-After and RateLimit-* headers are set.
+  RATE_LIMITED: { status: 429, message: 'too many requests; retry after the Retry-After seconds' },
   NOT_FOUND: { status: 404, message: 'not found' },
   EVENT_NOT_FOUND: { status: 404, message: 'no dead webhook event with this id' },
   INTERNAL: { status: 500, message: 'internal error' },

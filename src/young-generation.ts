@@ -1,8 +1,8 @@
 // V8's young generation, sized for the mode (docs/performance.md, "Peak RSS"). Development streams uploads through
 // the process: with V8's default, the young generation grows to 16 MiB per semi-space while the service starts, and
-// with the garbage socket buffers of 20 concurrent uploads the peak passed 150 MB. Held at its starting size the
-// peak stays at 110-139 MB (bench runs), at the same upload speed. Production keeps the default: uploads go straight to S3 there, and
-// tickets, its hot path, take a fifth more CPU with a small young generation. V8 reads the growth factor each time
+// with the garbage socket buffers of concurrent uploads the peak grew past its target; held at its starting size it
+// stays under it at the same upload speed (figures: docs/performance.md). Production keeps the default: uploads go
+// straight to S3 there, and tickets, its hot path, take more CPU with a small young generation. V8 reads the growth factor each time
 // it would grow the young generation, so it can be set from inside the process; it raises a factor below 2 when it
 // sets up a heap, though, so a Worker started later would undo it (the service starts none; /metrics shows the
 // young generation's size as nodejs_heap_space_size_total_bytes{space="new"}).

@@ -18,3 +18,18 @@ t.test('the server refuses to start in production without a bucket or service to
   t.match(run.stderr, /SERVICE_TOKENS: is required when ENVIRONMENT=production/)
   t.notMatch(run.stderr, /\n\s+at /, 'a message, not a stack trace')
 })
+
+t.test('ENVIRONMENT=prod (a typo of production) stops the start naming the variable, instead of running development mode', async (t) => {
+  const run = await runServer(t, { ENVIRONMENT: 'prod' })
+  t.equal(run.code, 78, 'exit code EX_CONFIG')
+  t.match(run.stderr, /ENVIRONMENT: "prod" is neither production nor development/)
+  t.notMatch(run.stderr, /\n\s+at /, 'a message, not a stack trace')
+  t.equal(run.stdout, '', 'nothing started')
+})
+
+t.test('DEBUG=maybe with ENVIRONMENT unset stops the start too', async (t) => {
+  const run = await runServer(t, { DEBUG: 'maybe' })
+  t.equal(run.code, 78)
+  t.match(run.stderr, /DEBUG: "maybe" is not a boolean/)
+  t.notMatch(run.stderr, /\n\s+at /)
+})

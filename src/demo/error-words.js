@@ -91,6 +91,8 @@ export function describeServerError (status, text, context) {
     words = 'The image did not arrive at the storage. Choose Upload to try again.'
   } else if (code === 'UPLOAD_NOT_FOUND' || code === 'UPLOAD_GONE' || status === 404 || status === 410) {
     words = 'This upload is no longer known to the server. Choose Upload to start again.'
+  } else if (code === 'RATE_LIMITED' || code === 'SlowDown' || status === 429) {
+    words = 'Too many uploads in a short time. Wait a minute, then try again.'
   } else if (status >= 500) {
     words = `The server had a problem (status ${status}). Try again in a moment.`
   } else {

@@ -29,6 +29,9 @@ sharp.cache(false)
 
 const number = (n: number) => n.toLocaleString('en-US')
 
+/** The longest side libvips' WebP and AVIF encoders write (JPEG's is 65,535). */
+const MAX_SIDE = 16_383
+
 /** Reads the header only; refuses what is not the declared format or is over the limits (422, nothing decoded). */
 export async function inspect (input: Buffer, format: ImageFormat, limits: ImageLimits): Promise<{ meta: Metadata, frames: number }> {
   if (!format.magic(input)) {
@@ -44,12 +47,16 @@ export async function inspect (input: Buffer, format: ImageFormat, limits: Image
   if (meta.format !== format.decodedAs.format || (format.decodedAs.compression !== undefined && meta.compression !== format.decodedAs.compression)) {
     throw appError('NOT_AN_IMAGE', `declared ${format.contentType}, the bytes decode as ${meta.format}`)
   }
+  const height = meta.pageHeight ?? meta.height
   const frames = format.animation ? Math.max(1, meta.pages ?? 1) : 1
   if (frames > limits.maxFrames) throw appError('TOO_MANY_FRAMES', `${number(frames)} frames; at most ${number(limits.maxFrames)}`)
-  const height = meta.pageHeight ?? meta.height
   const pixels = meta.width * height * frames
   if (pixels > limits.maxPixels) {
     throw appError('TOO_MANY_PIXELS', `${number(meta.width)} × ${number(height)}${frames > 1 ? ` × ${frames} frames` : ''} = ${number(pixels)} pixels; at most ${number(limits.maxPixels)}`)
+  }
+  // Wider than any encoder writes, and a strip of that shape costs seconds per scanline pass: never a picture of a person.
+  if (Math.max(meta.width, height) > MAX_SIDE) {
+    throw appError('BAD_DIMENSIONS', `${number(meta.width)} × ${number(height)}; each side at most ${number(MAX_SIDE)} pixels`)
   }
   return { meta, frames }
 }
@@ -58,19 +65,15 @@ export async function inspect (input: Buffer, format: ImageFormat, limits: Image
 export async function processImage (input: Buffer, format: ImageFormat, limits: ImageLimits): Promise<ProcessedImage> {
   const { meta, frames } = await inspect(input, format, limits)
   const decode: SharpOptions = { failOn: 'error', limitInputPixels: limits.maxPixels }
-  try {
-    const first = await firstFrame(input, meta, decode, limits)
-    const animated = frames > 1
-    const [main, placeholder, ...variants] = await Promise.all([
-      animated ? animation(input, format, decode, limits) : fit(first, format, limits.maxSide),
-      thumbHash(first.data, first.info),
-      ...limits.variants.map(async (size) => ({ size, ...await square(first, limits.variantFormat, size) }))
-    ])
-    return { main, animated, placeholder, variants } as ProcessedImage
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== undefined) throw err
-    throw corrupt(err)
-  }
+  // A decoding failure is the upload's (422); an encoding failure is the service's (500, the upload kept for a retry).
+  const first = await firstFrame(input, meta, decode, limits).catch((err: unknown) => { throw corrupt(err) })
+  const animated = frames > 1
+  const [main, placeholder, ...variants] = await Promise.all([
+    animated ? animation(input, format, decode, limits).catch((err: unknown) => { throw corrupt(err) }) : fit(first, format, limits.maxSide),
+    thumbHash(first.data, first.info),
+    ...limits.variants.map(async (size) => ({ size, ...await square(first, limits.variantFormat, size) }))
+  ])
+  return { main, animated, placeholder, variants } as ProcessedImage
 }
 
 /**

@@ -47,7 +47,7 @@ export class LocalStorage implements ObjectStore {
     const fields = signPostPolicy({
       bucket: BUCKET,
       key: this.uploadedKey(t.key),
-      ...formConditions(t.contentType, t.maxBytes),
+      ...formConditions(t.contentType, t.maxBytes, t.minBytes),
       expiresSeconds,
       credentials: this.credentials,
       region: REGION,

@@ -5,6 +5,8 @@ export interface UploadTicket {
   key: string
   contentType: string
   maxBytes: number
+  /** Smallest size the form accepts (default 1): the declared size, when the ticket declared one (then = maxBytes). */
+  minBytes?: number
   expiresAt: Date
 }
 

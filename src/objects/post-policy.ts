@@ -95,25 +95,26 @@ class PrefixedHmac {
 }
 
 /**
- * What every form for a content type and size limit requires (exact Content-Type, a 201 answer, 1 byte up to
- * the limit): one frozen pair per combination, so signPostPolicy sees the same objects ticket after ticket.
+ * What every form for a content type and size range requires (exact Content-Type, a 201 answer, `minBytes` (1, or
+ * the declared size) up to `maxBytes`): one frozen pair per combination, so signPostPolicy sees the same objects
+ * ticket after ticket.
  */
 const forms = new Map<string, Pick<PolicyInput, 'fields' | 'conditions'>>()
 /** The last pair asked for: tickets mostly ask for the same one, and the lookup key costs a string per ticket. */
-let lastForm: { contentType: string, maxBytes: number, form: Pick<PolicyInput, 'fields' | 'conditions'> } | undefined
-export function formConditions (contentType: string, maxBytes: number): Pick<PolicyInput, 'fields' | 'conditions'> {
-  if (lastForm !== undefined && lastForm.contentType === contentType && lastForm.maxBytes === maxBytes) return lastForm.form
-  const id = `${contentType} ${maxBytes}`
+let lastForm: { contentType: string, maxBytes: number, minBytes: number, form: Pick<PolicyInput, 'fields' | 'conditions'> } | undefined
+export function formConditions (contentType: string, maxBytes: number, minBytes = 1): Pick<PolicyInput, 'fields' | 'conditions'> {
+  if (lastForm !== undefined && lastForm.contentType === contentType && lastForm.maxBytes === maxBytes && lastForm.minBytes === minBytes) return lastForm.form
+  const id = `${contentType} ${minBytes} ${maxBytes}`
   let form = forms.get(id)
   if (form === undefined) {
     if (forms.size >= 64) forms.clear()
     form = Object.freeze({
       fields: Object.freeze({ 'Content-Type': contentType, success_action_status: '201' }),
-      conditions: Object.freeze([Object.freeze(['content-length-range', 1, maxBytes])])
+      conditions: Object.freeze([Object.freeze(['content-length-range', minBytes, maxBytes])])
     })
     forms.set(id, form)
   }
-  lastForm = { contentType, maxBytes, form }
+  lastForm = { contentType, maxBytes, minBytes, form }
   return form
 }
 

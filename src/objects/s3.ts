@@ -21,6 +21,11 @@ type AwsCredentialIdentity = Awaited<ReturnType<S3Client['config']['credentials'
 
 const codeOf = (err: unknown) => (err as { name?: string }).name ?? ''
 const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+/** S3's error code (AccessDenied, SlowDown, …), or the network's (ECONNREFUSED, TimeoutError). */
+function s3Code (err: unknown): string {
+  const e = (err ?? {}) as { Code?: string, code?: string, name?: string }
+  return e.Code ?? (e.name !== undefined && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? 'an error'
+}
 
 export function s3ClientConfig (s3: Config['s3']): S3ClientConfig {
   return {
@@ -39,6 +44,8 @@ export class S3Storage implements ObjectStore {
   readonly publicUrl: (key: string) => string
   private readonly s3: Config['s3']
   private readonly readyKey: string
+  /** A marker beside the staging objects: readable when the service may read staging objects at all. */
+  private readonly stagingProbeKey: string
   /** The SDK provider's last answer, reused until `renewAt` (IAM role credentials rotate after that). */
   private credentials: { value: AwsCredentialIdentity, renewAt: number } | undefined
 
@@ -47,6 +54,7 @@ export class S3Storage implements ObjectStore {
     this.s3 = config.s3
     this.publicUrl = publicUrlBuilder(config)
     this.readyKey = probeKey(config.s3, 'ready')
+    this.stagingProbeKey = stagingKey(this.readyKey)
   }
 
   createUploadTarget (t: UploadTicket): Promise<UploadTarget> {
@@ -76,7 +84,7 @@ export class S3Storage implements ObjectStore {
     const fields = signPostPolicy({
       bucket: this.s3.bucket,
       key: this.uploadedKey(t.key),
-      ...formConditions(t.contentType, t.maxBytes),
+      ...formConditions(t.contentType, t.maxBytes, t.minBytes),
       expiresSeconds: seconds,
       credentials,
       region: this.s3.region,
@@ -105,9 +113,14 @@ export class S3Storage implements ObjectStore {
       const body = Buffer.from(await res.Body?.transformToByteArray() ?? [])
       return { size: body.length, body }
     } catch (err) {
-      // Without s3:ListBucket (the guide's IAM policy) S3 answers AccessDenied for a key that does not exist.
-      if (statusOf(err) === 404 || ['NoSuchKey', 'AccessDenied'].includes(codeOf(err))) return undefined
-      throw err
+      if (statusOf(err) === 404 || codeOf(err) === 'NoSuchKey') return undefined
+      // Without s3:ListBucket (the guide's IAM policy) S3 answers AccessDenied for a key that does not exist, and
+      // for a key the credentials may not read. A marker beside it tells which: when the service can read (and, if
+      // missing, write) that one, the key is missing; otherwise the permissions are wrong and the upload, which may
+      // well be there, must not pass for "nothing uploaded" (nor be expired by the sweeper).
+      if (codeOf(err) === 'AccessDenied' && await this.probe(this.stagingProbeKey).then(() => true, () => false)) return undefined
+      const explained = new Error(explainS3Error(err, 'GetObject', this.s3), { cause: err })
+      throw Object.assign(appError('UNAVAILABLE', `S3 answered ${s3Code(err)} when the service read the uploaded file, which is kept; retry later`), { cause: explained })
     }
   }
 
@@ -158,15 +171,20 @@ export class S3Storage implements ObjectStore {
    * read never passes for a missing marker.
    */
   async check (): Promise<void> {
+    await this.probe(this.readyKey)
+  }
+
+  /** Reads a marker object; when missing (or denied, which may mean missing), writes it and reads it again. */
+  private async probe (key: string): Promise<void> {
     const read = async () => {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: this.readyKey, Range: 'bytes=0-0' }))
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: key, Range: 'bytes=0-0' }))
       await res.Body?.transformToByteArray()
     }
     try {
       await read()
     } catch (err) {
       if (!['NoSuchKey', 'AccessDenied'].includes(codeOf(err))) throw err
-      await this.client.send(new PutObjectCommand({ Bucket: this.s3.bucket, Key: this.readyKey, Body: 'ok', ContentType: 'text/plain' }))
+      await this.client.send(new PutObjectCommand({ Bucket: this.s3.bucket, Key: key, Body: 'ok', ContentType: 'text/plain' }))
       await read()
     }
   }

@@ -14,7 +14,7 @@ import { TickBatch, type Pending } from './tick-batch.js'
 import type { Config } from '../config.js'
 import { migrate } from './migrations/postgres.js'
 import { eventMapping, insertColumnList, INSERT_COLUMNS, uploadMapping, type Codec } from './columns.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
+import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
 
 type UploadRow = Record<string, unknown>
 type EventRow = Record<string, unknown>
@@ -155,10 +155,38 @@ export class PostgresStore implements RecordStore {
 
   async listReplaceable (ownerId: string, newer: UploadRecord) {
     const { rows } = await this.pool.query<UploadRow>(
-      // Strictly older: (confirmed_at, id) orders two confirmations of the same millisecond one way only.
-      'SELECT * FROM uploads WHERE owner_id = $1 AND status = \'confirmed\' AND (confirmed_at, id) < ($3, $2) ORDER BY confirmed_at, id',
-      [ownerId, newer.id, newer.confirmedAt ?? newer.updatedAt])
+      // Strictly older tickets: (created_at, id) orders two tickets of the same millisecond one way only.
+      'SELECT * FROM uploads WHERE owner_id = $1 AND status = \'confirmed\' AND (created_at, id) < ($3, $2) ORDER BY created_at, id',
+      [ownerId, newer.id, newer.createdAt])
     return rows.map(toUpload)
+  }
+
+  async supersededBy (ownerId: string, older: UploadRecord) {
+    const { rows } = await this.pool.query<UploadRow>(
+      `SELECT * FROM uploads u WHERE owner_id = $1 AND status = 'confirmed' AND (created_at, id) > ($3, $2)
+        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.upload_id = u.id AND o.type = 'image.confirmed' AND o.status <> 'delivered')
+        ORDER BY created_at DESC, id DESC LIMIT 1`,
+      [ownerId, older.id, older.createdAt])
+    return rows[0] === undefined ? undefined : toUpload(rows[0])
+  }
+
+  async deleteUpload (id: string, at: Date, event: (record: UploadRecord) => NewEvent): Promise<DeleteResult | undefined> {
+    return await this.transaction(async (client) => {
+      // The row lock orders this against a confirmation in flight: it commits first (and its event is removed
+      // here), or finds the upload deleted.
+      const { rows: [before] } = await client.query<UploadRow>('SELECT status FROM uploads WHERE id = $1 FOR UPDATE', [id])
+      if (before === undefined || before.status === 'deleted') return undefined
+      const { rows: [row] } = await client.query<UploadRow>('UPDATE uploads SET status = \'deleted\', updated_at = $1 WHERE id = $2 RETURNING *', [at, id])
+      const record = toUpload(row as UploadRow)
+      const was = before.status as UploadStatus
+      if (was !== 'confirmed') return { record, was }
+      await client.query('DELETE FROM outbox WHERE upload_id = $1 AND type = \'image.confirmed\' AND status <> \'delivered\'', [id])
+      const e = event(record)
+      await client.query(
+        'INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, \'pending\', 0, $5, $5)',
+        [e.id, e.uploadId, e.type, e.payload, e.createdAt])
+      return { record, was }
+    })
   }
 
   async listLeftovers (before: Date, limit: number, after?: PageCursor) {

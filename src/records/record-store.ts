@@ -61,6 +61,13 @@ export interface OutboxEvent {
 
 export type NewEvent = Pick<OutboxEvent, 'id' | 'uploadId' | 'type' | 'payload' | 'createdAt'>
 
+export interface DeleteResult {
+  /** The record, now deleted. */
+  record: UploadRecord
+  /** Its status before: `confirmed` means an image.deleted event was written. */
+  was: UploadStatus
+}
+
 export interface ConfirmResult {
   record: UploadRecord
   /** False when the upload was already confirmed (a repeat): no second event was written. */
@@ -78,8 +85,22 @@ export interface RecordStore {
   transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date): Promise<UploadRecord | undefined>
   /** Pending uploads whose ticket expired before `before`, oldest first (by expiresAt, then id), after `after`. */
   listExpiredPending (before: Date, limit: number, after?: PageCursor): Promise<UploadRecord[]>
-  /** The owner's confirmed uploads strictly older than `newer` by (confirmedAt, id): the ones it replaces. */
+  /**
+   * The owner's confirmed uploads of tickets issued strictly before `newer`'s, by (createdAt, id), whenever they were
+   * confirmed, oldest first: the ones it replaces. (An older ticket confirmed later never replaces a newer one.)
+   */
   listReplaceable (ownerId: string, newer: UploadRecord): Promise<UploadRecord[]>
+  /**
+   * A confirmed upload of the owner from a ticket issued strictly after `older`'s (by createdAt, id) whose
+   * image.confirmed was delivered (none of its events of that type is pending or dead), if any: `older` lost to it.
+   */
+  supersededBy (ownerId: string, older: UploadRecord): Promise<UploadRecord | undefined>
+  /**
+   * Any status but deleted → deleted, in one transaction with the outbox: when the upload was confirmed, its
+   * image.confirmed events not yet delivered (pending or dead) are removed, never to be sent, and `event(record)`
+   * (image.deleted, built from the deleted record) is written. Undefined when unknown or already deleted.
+   */
+  deleteUpload (id: string, at: Date, event: (record: UploadRecord) => NewEvent): Promise<DeleteResult | undefined>
   /**
    * Confirmed, rejected, deleted or replaced uploads that changed status while their ticket was still valid (a form
    * could be posted afterwards) and whose ticket expired before `before`. The sweeper deletes what was posted, then

@@ -9,14 +9,12 @@ import { join } from 'node:path'
 import { migrate } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
 import { WalSync, type SyncFn } from './wal-sync.js'
-import { eventMapping, insertColumnList, INSERT_COLUMNS, uploadMapping, type Codec } from './columns.js'
-import type { ConfirmResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
+import { eventMapping, uploadMapping, type Codec } from './columns.js'
+import { SqliteTicketInserts } from './sqlite-tickets.js'
+import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
 
 type Row = Record<string, unknown>
 type EventRow = Row
-type TicketValue = string | number | null
-/** Tickets per INSERT statement: a batch (about 23 tickets under load, one per WAL flush) mostly fits in one. */
-const ROWS_PER_INSERT = 32
 
 // No cursor: from before the first record ('' sorts before every id).
 const page = (before: Date, limit: number, after?: PageCursor) =>
@@ -53,10 +51,7 @@ export class SqliteStore implements RecordStore {
   private readonly unflushed = new Map<string, Promise<void>>()
   /** A turn's tickets, or, while a flush runs, every ticket until it ends: one commit (WalSync.afterFlush). */
   private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) }, (resume) => this.wal.afterFlush(resume))
-  /** More tickets than one INSERT takes, in one transaction (made once: better-sqlite3 builds four wrappers per call). */
-  private readonly insertTickets: (batch: Array<Pending<NewUpload>>) => void
-  /** The INSERT of n tickets at [n], prepared when first needed. */
-  private readonly ticketInserts: Array<Database.Statement<[TicketValue[]]> | undefined> = []
+  private readonly tickets: SqliteTicketInserts
   private readonly stmt
   private readonly wal: WalSync
 
@@ -83,8 +78,12 @@ export class SqliteStore implements RecordStore {
         VALUES (@id, @uploadId, @type, @payload, 'pending', 0, @createdAt, @createdAt)`),
       // Pages in (expires_at, id) order after a cursor: records a pass could not settle do not hide the ones after.
       expiredPending: db.prepare<{ before: number, at: number, id: string, limit: number }, Row>('SELECT * FROM uploads WHERE status = \'pending\' AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
-      // Strictly older: (confirmed_at, id) orders two confirmations of the same millisecond one way only.
-      replaceable: db.prepare<{ owner: string, id: string, at: number }, Row>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (confirmed_at < @at OR (confirmed_at = @at AND id < @id)) ORDER BY confirmed_at, id'),
+      // Strictly older tickets: (created_at, id) orders two tickets of the same millisecond one way only.
+      replaceable: db.prepare<{ owner: string, id: string, at: number }, Row>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (created_at < @at OR (created_at = @at AND id < @id)) ORDER BY created_at, id'),
+      supersededBy: db.prepare<{ owner: string, id: string, at: number }, Row>(`SELECT * FROM uploads u WHERE owner_id = @owner AND status = 'confirmed' AND (created_at > @at OR (created_at = @at AND id > @id))
+        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.upload_id = u.id AND o.type = 'image.confirmed' AND o.status <> 'delivered') ORDER BY created_at DESC, id DESC LIMIT 1`),
+      markDeleted: db.prepare<[number, string]>('UPDATE uploads SET status = \'deleted\', updated_at = ? WHERE id = ? AND status <> \'deleted\''),
+      dropUndelivered: db.prepare<[string]>('DELETE FROM outbox WHERE upload_id = ? AND type = \'image.confirmed\' AND status <> \'delivered\''),
       leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, Row>('SELECT * FROM uploads WHERE status NOT IN (\'pending\', \'expired\') AND updated_at < expires_at AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
       lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
@@ -97,9 +96,7 @@ export class SqliteStore implements RecordStore {
       redrive: db.prepare('UPDATE outbox SET status = \'pending\', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = \'dead\''),
       count: db.prepare<[], { status: EventStatus, n: number }>('SELECT status, count(*) AS n FROM outbox GROUP BY status')
     }
-    this.insertTickets = db.transaction((batch: Array<Pending<NewUpload>>) => {
-      for (let from = 0; from < batch.length; from += ROWS_PER_INSERT) this.insertRows(batch, from, Math.min(batch.length, from + ROWS_PER_INSERT))
-    })
+    this.tickets = new SqliteTicketInserts(db, uploads.insertValues)
   }
 
   createUpload (upload: NewUpload): Promise<void> {
@@ -113,37 +110,9 @@ export class SqliteStore implements RecordStore {
       for (const p of batch) p.reject(failed)
       return
     }
-    let committed = batch
-    try {
-      // Up to ROWS_PER_INSERT tickets are one statement, so one transaction without BEGIN and COMMIT.
-      if (batch.length <= ROWS_PER_INSERT) this.insertRows(batch, 0, batch.length)
-      else this.insertTickets(batch)
-    } catch {
-      // One bad row must not fail the others: retry each on its own.
-      committed = []
-      for (let i = 0; i < batch.length; i++) {
-        try {
-          this.insertRows(batch, i, i + 1)
-          committed.push(batch[i] as Pending<NewUpload>)
-        } catch (err) { batch[i]?.reject(err) }
-      }
-    }
+    const committed = this.tickets.insert(batch)
     if (committed.length === 0) return
     this.wal.durable().then(() => { for (const p of committed) p.resolve() }, (err: unknown) => { for (const p of committed) p.reject(err) })
-  }
-
-  /**
-   * Tickets [from, to) of a batch with one INSERT of as many rows: per statement run, better-sqlite3 builds a result
-   * object and SQLite opens a cursor per index, so one run for the batch saves both per row (docs/performance.md).
-   * Positional parameters: binding by name looks each one up in an object.
-   */
-  private insertRows (batch: Array<Pending<NewUpload>>, from: number, to: number): void {
-    const values: TicketValue[] = []
-    for (let i = from; i < to; i++) uploads.insertValues((batch[i] as Pending<NewUpload>).item, values)
-    const n = to - from
-    const row = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`
-    const insert = this.ticketInserts[n] ??= this.db.prepare<[TicketValue[]]>(`INSERT INTO uploads (${insertColumnList}) VALUES ${Array.from({ length: n }, () => row).join(', ')}`)
-    insert.run(values)
   }
 
   /** After a failed flush nothing more is written or read: what was written since may be gone after a restart. */
@@ -216,7 +185,33 @@ export class SqliteStore implements RecordStore {
 
   async listReplaceable (ownerId: string, newer: UploadRecord) {
     this.guard()
-    return await this.flushed(this.stmt.replaceable.all({ owner: ownerId, id: newer.id, at: (newer.confirmedAt ?? newer.updatedAt).getTime() }).map(toUpload))
+    return await this.flushed(this.stmt.replaceable.all({ owner: ownerId, id: newer.id, at: newer.createdAt.getTime() }).map(toUpload))
+  }
+
+  async supersededBy (ownerId: string, older: UploadRecord) {
+    this.guard()
+    const row = this.stmt.supersededBy.get({ owner: ownerId, id: older.id, at: older.createdAt.getTime() })
+    return row === undefined ? undefined : (await this.flushed([toUpload(row)]))[0]
+  }
+
+  async deleteUpload (id: string, at: Date, event: (record: UploadRecord) => NewEvent): Promise<DeleteResult | undefined> {
+    this.guard()
+    const result = this.db.transaction((): (DeleteResult & { eventId?: string }) | undefined => {
+      const before = this.stmt.getUpload.get(id)
+      if (before === undefined || before.status === 'deleted') return undefined
+      this.stmt.markDeleted.run(at.getTime(), id)
+      const record = toUpload(this.stmt.getUpload.get(id) as Row)
+      const was = before.status as UploadStatus
+      if (was !== 'confirmed') return { record, was }
+      this.stmt.dropUndelivered.run(id)
+      const e = event(record)
+      this.stmt.insertEvent.run({ ...e, createdAt: e.createdAt.getTime() })
+      return { record, was, eventId: e.id }
+    }).immediate()
+    if (result === undefined) return undefined
+    const { eventId, ...deleted } = result
+    await this.durable(eventId === undefined ? [id] : [id, eventId])
+    return deleted
   }
 
   async listLeftovers (before: Date, limit: number, after?: PageCursor) {

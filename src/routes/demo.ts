@@ -69,13 +69,15 @@ const demoRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/demo/ticket', {
+    // No token, so counted as a browser endpoint (per client address), not per owner: every demo upload has one.
+    onRequest: app.limits.browser,
     schema: {
       hide: true,
       body: Type.Object({
         contentType: Type.String({ minLength: 1, maxLength: 100 }),
         contentLength: Type.Integer({ minimum: 1 })
       }, { additionalProperties: false }),
-      response: { 201: Type.Ref('UploadTicket'), ...errors(400, 413) }
+      response: { 201: Type.Ref('UploadTicket'), ...errors(400, 413, 429) }
     }
   }, async (req, reply) => {
     reply.code(201)

@@ -24,7 +24,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listWebhookEvents',
       tags: ['webhooks'],
       summary: 'List webhook events by status',
-      description: 'Dead events (every attempt failed) stay here until re-driven. Oldest first.',
+      description: 'Dead events (every attempt failed) stay here until re-driven. A DELETE of a confirmed upload removes its image.confirmed not yet delivered (pending or dead) and queues image.deleted. Oldest first.',
       security: Bearer,
       querystring: EventListQuery,
       response: { 200: EventList, ...errors(400, 401) }

@@ -5,9 +5,11 @@
 import multipart from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError, appError } from '../errors.js'
+import { formCap, formCapBytes } from '../limits/form-cap.js'
 import type { LocalStorage } from '../objects/local.js'
 import type { VerifiedPolicy } from '../objects/post-policy.js'
 import { errorDoc, postResponseDoc, s3ErrorHandler, sendPostResponse } from './s3-answers.js'
+import { RATE_LIMIT_HEADERS } from './schemas.js'
 
 const localUploadRoute: FastifyPluginAsyncTypebox<{ storage: LocalStorage }> = async (app, opts) => {
   const { storage } = opts
@@ -26,6 +28,8 @@ const localUploadRoute: FastifyPluginAsyncTypebox<{ storage: LocalStorage }> = a
   app.post('/uploads', {
     // S3's XML answers for this route only; every other route keeps the JSON error shape.
     errorHandler: s3ErrorHandler,
+    // Before a byte of the body is read: BROWSER_RATE_LIMIT per client address, then the form's total size.
+    onRequest: [...app.limits.browser, formCap(app.config.upload.maxBytes)],
     schema: {
       operationId: 'postUploadForm',
       tags: ['development'],
@@ -36,14 +40,19 @@ const localUploadRoute: FastifyPluginAsyncTypebox<{ storage: LocalStorage }> = a
         'S3\'s Code, and a Message that adds what was wrong and what is expected. Key is the posted key, a private staging ' +
         'key that is never served; ETag is the quoted MD5 of the posted bytes. Unlike S3, whose Location is the URL of that ' +
         'staging object, Location is the URL the image will have once `POST /v1/uploads/{uploadId}/complete` has checked ' +
-        'and published it (it answers 404 until then). A repeat post of a still-valid form replaces the staged bytes, as on S3.',
+        'and published it (it answers 404 until then). A repeat post of a still-valid form replaces the staged bytes, as on S3. ' +
+        `The form must come with a Content-Length of at most MAX_UPLOAD_BYTES + ${formCapBytes(0)} bytes (fields and file together), ` +
+        'checked before the body is read; posts count against BROWSER_RATE_LIMIT per client address (default 120 per minute, with completion).',
       consumes: ['multipart/form-data'],
       response: {
         201: postResponseDoc('stored at the private staging key (S3\'s PostResponse)'),
         400: errorDoc('EntityTooLarge, EntityTooSmall, InvalidArgument (a field missing, or not exactly one file), InvalidPolicyDocument, MalformedPOSTRequest, MaxPostPreDataLengthExceeded', 'ENTITY_TOO_LARGE', 'at most 5242880 bytes'),
         403: errorDoc('AccessDenied (the form breaks the signed policy, or it expired), SignatureDoesNotMatch', 'POLICY_EXPIRED', 'it expired at 2026-11-28T08:10:00.000Z'),
+        411: errorDoc('MissingContentLength: the body was sent without Content-Length (chunked)', 'LENGTH_REQUIRED'),
         412: errorDoc('PreconditionFailed: the body is not multipart/form-data', 'NOT_MULTIPART'),
-        500: errorDoc('InternalError (no detail: the cause is logged)', 'INTERNAL')
+        413: errorDoc('EntityTooLarge: Content-Length is over MAX_UPLOAD_BYTES plus room for the fields; refused before the body is read', 'FORM_TOO_LARGE', `Content-Length is 2147483648 bytes; at most ${formCapBytes(5242880)} are accepted`),
+        500: errorDoc('InternalError (no detail: the cause is logged)', 'INTERNAL'),
+        503: { ...errorDoc('SlowDown: rate limited (BROWSER_RATE_LIMIT per client address); retry after Retry-After seconds', 'RATE_LIMITED', 'at most 120 requests per minute per client address on the browser endpoints (BROWSER_RATE_LIMIT)'), headers: RATE_LIMIT_HEADERS }
       }
     }
   }, async (req, reply) => {
@@ -64,8 +73,7 @@ const localUploadRoute: FastifyPluginAsyncTypebox<{ storage: LocalStorage }> = a
       }
     } catch (err) {
       if (stored !== undefined) await storage.delete(stored.policy.key)
-      // The rest of a refused body is not read: the connection closes after the answer.
-      reply.header('connection', 'close')
+      // The rest of a refused body is not read: the connection closes after the answer (s3ErrorHandler).
       app.metrics.uploads.inc({ outcome: 'refused' })
       throw asUploadError(err)
     }

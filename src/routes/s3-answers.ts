@@ -7,6 +7,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, appError, type ErrorCode } from '../errors.js'
+import { closeAfterAnswer } from '../limits/lingering-close.js'
 
 export interface S3Refusal {
   status: number
@@ -30,6 +31,9 @@ export const S3_REFUSALS: Partial<Record<ErrorCode, S3Refusal>> = {
   FORM_MALFORMED: { status: 400, code: 'MalformedPOSTRequest', message: 'The body of your POST request is not well-formed multipart/form-data.' },
   FORM_FIELDS_TOO_LARGE: { status: 400, code: 'MaxPostPreDataLengthExceeded', message: 'Your POST request fields preceding the upload file were too large.' },
   NOT_MULTIPART: { status: 412, code: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold: Bucket POST must be of the enclosure-type multipart/form-data.' },
+  // The total size cap: S3 answers an over-long POST 400 EntityTooLarge; 413 says it to proxies and HTTP clients too.
+  FORM_TOO_LARGE: { status: 413, code: 'EntityTooLarge', message: 'Your proposed upload exceeds the maximum allowed size.' },
+  LENGTH_REQUIRED: { status: 411, code: 'MissingContentLength', message: 'You must provide the Content-Length HTTP header.' },
   NO_FILE: { status: 400, code: 'InvalidArgument', message: ONE_FILE },
   TOO_MANY_FILES: { status: 400, code: 'InvalidArgument', message: ONE_FILE }
 }
@@ -99,6 +103,9 @@ export function s3ErrorHandler (err: FastifyError | AppError, req: FastifyReques
   const answer = s3Refusal(err)
   if (answer.status >= 500 && answer.code !== 'SlowDown') req.log.error({ err }, 'request failed')
   if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter))
+  // Refused before the body was read to its end (rate limit, size cap, a refusal while the file streams): the
+  // connection closes after the answer, and the rest of the body is never parsed.
+  if (!req.raw.complete) closeAfterAnswer(req, reply)
   return reply.code(answer.status)
     .header('x-amz-request-id', req.id)
     .type('application/xml')

@@ -17,6 +17,14 @@ export const errorRef = (description: string, code?: ErrorCode) => Type.Ref(Erro
   ...(code !== undefined ? { examples: [errorBody(ErrorCodes[code].status, code, ErrorCodes[code].message)] } : {})
 })
 
+/** The headers of a rate-limited answer (IETF draft RateLimit header fields); other answers of the route carry the last three. */
+export const RATE_LIMIT_HEADERS = {
+  'Retry-After': { type: 'integer', description: 'seconds until the window resets and requests are counted again', example: 1740 },
+  'RateLimit-Limit': { type: 'integer', description: 'requests allowed per window (TICKET_RATE_LIMIT, BROWSER_RATE_LIMIT)', example: 30 },
+  'RateLimit-Remaining': { type: 'integer', description: 'requests left in the current window', example: 0 },
+  'RateLimit-Reset': { type: 'integer', description: 'seconds until the current window resets', example: 1740 }
+}
+
 /** Response schemas for the error statuses a route can answer. */
 export function errors (...statuses: number[]): Record<number, TSchema> {
   const text: Record<number, string> = {
@@ -27,14 +35,15 @@ export function errors (...statuses: number[]): Record<number, TSchema> {
     409: 'nothing uploaded yet (NOT_UPLOADED)',
     410: 'the ticket expired, or the image is gone',
     413: 'declared length too large',
-    422: 'not a usable image of the declared type: NOT_AN_IMAGE, IMAGE_CORRUPT, TOO_MANY_PIXELS, TOO_MANY_FRAMES or SIZE_OUT_OF_RANGE (the upload is rejected and its file deleted)',
+    422: 'not a usable image of the declared type: NOT_AN_IMAGE, IMAGE_CORRUPT, TOO_MANY_PIXELS, TOO_MANY_FRAMES, BAD_DIMENSIONS or SIZE_OUT_OF_RANGE (the upload is rejected and its file deleted)',
+    429: 'rate limited (RATE_LIMITED; the message names the limit): retry after Retry-After seconds',
     503: 'a dependency is unavailable (UNAVAILABLE), or too many images are being processed (BUSY); retry after Retry-After'
   }
   // The catalogue entry each status is most often answered with: the response's example.
   const typical: Record<number, ErrorCode> = {
-    400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'SIGNATURE_MISMATCH', 404: 'UPLOAD_NOT_FOUND', 409: 'NOT_UPLOADED', 410: 'TICKET_EXPIRED', 413: 'TOO_LARGE', 422: 'NOT_AN_IMAGE', 503: 'UNAVAILABLE'
+    400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'SIGNATURE_MISMATCH', 404: 'UPLOAD_NOT_FOUND', 409: 'NOT_UPLOADED', 410: 'TICKET_EXPIRED', 413: 'TOO_LARGE', 422: 'NOT_AN_IMAGE', 429: 'RATE_LIMITED', 503: 'UNAVAILABLE'
   }
-  return Object.fromEntries(statuses.map((s) => [s, errorRef(text[s] ?? 'error', typical[s])]))
+  return Object.fromEntries(statuses.map((s) => [s, s === 429 ? { ...errorRef(text[s] ?? 'error', typical[s]), headers: RATE_LIMIT_HEADERS } : errorRef(text[s] ?? 'error', typical[s])]))
 }
 
 const UploadId = Type.String({ pattern: '^upl_[A-Za-z0-9_-]{22,40}$', description: 'upload id (unguessable: it is the credential for completion)', examples: ['upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC'] })
@@ -46,7 +55,7 @@ export const UploadParams = Type.Object({ uploadId: UploadId }, { additionalProp
 export const CreateUploadBody = Type.Object({
   ownerId: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$', description: 'the main backend\'s id of the image\'s owner', examples: ['user-42'] }),
   contentType: Type.String({ minLength: 1, maxLength: 100, description: `one of ALLOWED_CONTENT_TYPES (the service reads ${FORMATS.map((f) => f.contentType).join(', ')}; never SVG or HTML)`, examples: ['image/png'] }),
-  contentLength: Type.Optional(Type.Integer({ minimum: 1, description: 'declared size in bytes; refused with 413 when over MAX_UPLOAD_BYTES', examples: [48213] }))
+  contentLength: Type.Optional(Type.Integer({ minimum: 1, description: 'declared size in bytes: the exact size the form then accepts (its content-length-range is [contentLength, contentLength]) and completion checks; refused with 413 when over MAX_UPLOAD_BYTES', examples: [48213] }))
 }, { additionalProperties: false, examples: [{ ownerId: 'user-42', contentType: 'image/png', contentLength: 48213 }] })
 
 export const UploadTicket = Type.Object({
@@ -59,7 +68,7 @@ export const UploadTicket = Type.Object({
   }),
   publicUrl: Url,
   expiresAt: Type.String({ format: 'date-time' }),
-  maxBytes: Type.Integer()
+  maxBytes: Type.Integer({ description: 'the most bytes the form accepts: MAX_UPLOAD_BYTES, or the declared contentLength (then also the fewest)' })
 }, {
   $id: 'UploadTicket',
   examples: [{

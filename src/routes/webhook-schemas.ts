@@ -1,4 +1,4 @@
-// Schemas of the webhook outbox routes and of the image.confirmed webhook itself (documented as `x-webhooks`: the
+// Schemas of the webhook outbox routes and of the webhooks themselves (image.confirmed, image.deleted) (documented as `x-webhooks`: the
 // document is OpenAPI 3.0, whose own `webhooks` field only exists from 3.1).
 import { Type } from '@sinclair/typebox'
 import { errorRef, imageFields } from './schemas.js'
@@ -17,7 +17,7 @@ export const EventListQuery = Type.Object({
 export const WebhookEvent = Type.Object({
   id: EventId,
   uploadId: Type.String({ examples: ['upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC'] }),
-  type: Type.String({ examples: ['image.confirmed'] }),
+  type: Type.String({ description: 'image.confirmed or image.deleted', examples: ['image.confirmed'] }),
   status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]),
   attempts: Type.Integer({ minimum: 0, description: 'delivery attempts made (reset by a re-drive)' }),
   nextAttemptAt: Type.String({ format: 'date-time', description: 'when a pending event is tried next' }),
@@ -38,7 +38,7 @@ export const eventNotFound = errorRef('no dead event with this id (unknown, or n
 /** The body POSTed to WEBHOOK_URL. */
 export const ImageConfirmedEvent = Type.Object({
   type: Type.Literal('image.confirmed'),
-  timestamp: Type.String({ format: 'date-time', description: 'when the upload was confirmed; with several events for one owner, the latest timestamp is the current image' }),
+  timestamp: Type.String({ format: 'date-time', description: 'when the upload was confirmed (not an order between images: see data.createdAt)' }),
   data: Type.Object({
     uploadId: Type.String(),
     ownerId: Type.String(),
@@ -47,7 +47,7 @@ export const ImageConfirmedEvent = Type.Object({
     contentType: Type.String(),
     size: Type.Integer({ description: 'bytes of the published main image' }),
     ...imageFields,
-    createdAt: Type.String({ format: 'date-time', description: 'when the upload\'s ticket was issued: of two images of one owner, the later ticket is the current one' })
+    createdAt: Type.String({ format: 'date-time', description: 'when the upload\'s ticket was issued: of two images of one owner, the one of the later ticket is the current one, whichever was confirmed (or arrives) first' })
   })
 }, {
   $id: 'ImageConfirmedEvent',
@@ -58,7 +58,34 @@ export const ImageConfirmedEvent = Type.Object({
   }]
 })
 
+/** The body POSTed to WEBHOOK_URL after a DELETE of a confirmed upload. */
+export const ImageDeletedEvent = Type.Object({
+  type: Type.Literal('image.deleted'),
+  timestamp: Type.String({ format: 'date-time', description: 'when the upload was deleted' }),
+  data: Type.Object({
+    uploadId: Type.String(),
+    ownerId: Type.String(),
+    key: Type.String(),
+    url: Type.String({ format: 'uri', description: 'the public URL the image had: it no longer answers' })
+  })
+}, {
+  $id: 'ImageDeletedEvent',
+  examples: [{
+    type: 'image.deleted',
+    timestamp: '2026-11-28T09:30:00.000Z',
+    data: { uploadId: 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', ownerId: 'user-42', key: 'profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png', url: 'https://my-bucket.s3.ap-southeast-1.amazonaws.com/profile-images/3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png' }
+  }]
+})
+
 const header = (description: string, example: string) => ({ required: true, schema: { type: 'string' }, description, example })
+
+const DELIVERY = 'Standard Webhooks (standardwebhooks.com). Verify the signature over the raw body, e.g. with the `standardwebhooks` npm package. Delivery is at-least-once: the same event arrives with the same `webhook-id` on every attempt, so deduplicate by it. Any 2xx acknowledges; anything else (or no answer within WEBHOOK_TIMEOUT_MS) is retried with exponential backoff.'
+
+const webhookParameters = [
+  { in: 'header', name: 'webhook-id', ...header('the event id: stable across attempts (idempotency key)', 'msg_2Vb8kQz4Lm0PxR7tYc3NwA') },
+  { in: 'header', name: 'webhook-timestamp', ...header('unix seconds of this attempt; reject values far from now (replays)', '1795852805') },
+  { in: 'header', name: 'webhook-signature', ...header('space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per WEBHOOK_SECRET (rotation)', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=') }
+]
 
 /** The `x-webhooks` section of openapi.yaml: what the service POSTs to WEBHOOK_URL. */
 export const webhooksDocument = {
@@ -67,16 +94,27 @@ export const webhooksDocument = {
       operationId: 'imageConfirmedWebhook',
       tags: ['webhooks'],
       summary: 'An upload was confirmed (sent to WEBHOOK_URL)',
-      description: 'Standard Webhooks (standardwebhooks.com). Verify the signature over the raw body, e.g. with the `standardwebhooks` npm package. Delivery is at-least-once: the same event arrives with the same `webhook-id` on every attempt, so deduplicate by it. Any 2xx acknowledges; anything else (or no answer within WEBHOOK_TIMEOUT_MS) is retried with exponential backoff.',
+      description: `${DELIVERY} An owner's current image is the one of the most recently issued ticket (data.createdAt), whatever the order of confirmation or delivery: an older ticket confirmed later (by the sweeper, after its tab closed) never replaces a newer image.`,
       security: [],
-      parameters: [
-        { in: 'header', name: 'webhook-id', ...header('the event id: stable across attempts (idempotency key)', 'msg_2Vb8kQz4Lm0PxR7tYc3NwA') },
-        { in: 'header', name: 'webhook-timestamp', ...header('unix seconds of this attempt; reject values far from now (replays)', '1795852805') },
-        { in: 'header', name: 'webhook-signature', ...header('space-separated `v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">`, one per WEBHOOK_SECRET (rotation)', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=') }
-      ],
+      parameters: webhookParameters,
       requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ImageConfirmedEvent' } } } },
       responses: {
-        '2XX': { description: 'acknowledged: the event is delivered (and the owner\'s previous image is then replaced)' },
+        '2XX': { description: 'acknowledged: the event is delivered, and the owner\'s images of older tickets are then deleted (replaced); an image whose newer ticket\'s image was already delivered is deleted itself' },
+        default: { description: 'not acknowledged: retried later' }
+      }
+    }
+  },
+  'image.deleted': {
+    post: {
+      operationId: 'imageDeletedWebhook',
+      tags: ['webhooks'],
+      summary: 'A confirmed upload was deleted with DELETE /v1/uploads/{uploadId} (sent to WEBHOOK_URL)',
+      description: `${DELIVERY} An image.confirmed of the upload that was not delivered before the DELETE is never delivered; one already on its way may still arrive, before or after this event.`,
+      security: [],
+      parameters: webhookParameters,
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ImageDeletedEvent' } } } },
+      responses: {
+        '2XX': { description: 'acknowledged: the event is delivered' },
         default: { description: 'not acknowledged: retried later' }
       }
     }

@@ -27,8 +27,7 @@ function msHex (): string {
 
 /**
  * The time in milliseconds (11 hex digits), then 128 random bits: the upload id is the browser's only credential
- * for completion, and time order keeps the store's primary-key index growing at its end (measured: 61 → 52 µs of
- * CPU per ticket, docs/performance.md).
+ * for completion, and time order keeps the store's primary-key index growing at its end (docs/performance.md).
  */
 export const newUploadId = () => `upl_${msHex().padStart(11, '0')}${random16('base64url')}`
 export const newEventId = () => `msg_${random16('base64url')}`

@@ -34,8 +34,8 @@ function isoString (date: Date): string {
 }
 
 export class UploadService {
-  /** Called after a confirmation commits, so the dispatcher delivers without waiting for its next poll. */
-  onConfirmed: () => void = () => {}
+  /** Called after a confirmation or a deletion commits its event, so the dispatcher delivers without waiting for its next poll. */
+  onEvent: () => void = () => {}
   private readonly queue: ProcessingQueue
   private readonly views: UploadViews
   /** Completions running in this process by upload id: a repeat call waits for the one running. */
@@ -63,12 +63,15 @@ export class UploadService {
     }
     const key = imageKey(this.config.s3.keyPrefix, format)
     const now = new Date()
+    // A declared size is the exact size allowed: the form's range is [contentLength, contentLength].
+    const declared = input.contentLength
+    const allowed = declared ?? maxBytes
     const target = await this.storage.createUploadTarget({
-      key, contentType, maxBytes, expiresAt: new Date(now.getTime() + ttlSeconds * 1000)
+      key, contentType, maxBytes: allowed, ...(declared !== undefined ? { minBytes: declared } : {}), expiresAt: new Date(now.getTime() + ttlSeconds * 1000)
     })
     const id = newUploadId()
     await this.store.createUpload({
-      id, ownerId: input.ownerId, key, contentType, maxBytes, declaredSize: input.contentLength ?? null, createdAt: now, expiresAt: target.expiresAt
+      id, ownerId: input.ownerId, key, contentType, maxBytes: allowed, declaredSize: declared ?? null, createdAt: now, expiresAt: target.expiresAt
     })
     this.metrics.uploads.inc({ outcome: 'ticket' })
     return {
@@ -77,7 +80,7 @@ export class UploadService {
       upload: { method: 'POST', url: target.url, fields: target.fields },
       publicUrl: this.storage.publicUrl(key),
       expiresAt: isoString(target.expiresAt),
-      maxBytes
+      maxBytes: allowed
     }
   }
 
@@ -142,23 +145,30 @@ export class UploadService {
    */
   private async process (record: UploadRecord): Promise<UploadRecord | 'missing'> {
     const staging = this.storage.uploadedKey(record.key)
-    const staged = await this.storage.read(staging, record.maxBytes)
-    if (staged === undefined) {
+    // Read inside the processing slot: completions waiting their turn hold no upload in memory.
+    const outcome = await this.queue.run(async (): Promise<ProcessedImage | AppError | undefined> => {
+      const staged = await this.storage.read(staging, record.maxBytes)
+      if (staged === undefined) return undefined
+      try {
+        const format = formatOfType(record.contentType)
+        if (format === undefined) throw appError('NOT_AN_IMAGE', `${record.contentType} is no longer an image type the service reads`)
+        const body = staged.body
+        // Bytes that reached the staging key past the form (another tool, an older ticket's form): checked here too.
+        if (record.declaredSize !== null && staged.size !== record.declaredSize) throw appError('SIZE_OUT_OF_RANGE', `${staged.size} bytes; the ticket declared exactly ${record.declaredSize}`)
+        if (body === undefined || staged.size < 1) throw appError('SIZE_OUT_OF_RANGE', `${staged.size} bytes; the ticket allowed 1 to ${record.maxBytes}`)
+        return await processImage(body, format, this.config.images)
+      } catch (err) {
+        if (err instanceof AppError && err.statusCode === 422) return err
+        throw err
+      }
+    })
+    if (outcome === undefined) {
       // Published and removed meanwhile by another replica's completion, or never uploaded.
       const now = await this.find(record.id)
       return now.status === 'pending' ? 'missing' : this.settled(now)
     }
-    let image: ProcessedImage
-    try {
-      const format = formatOfType(record.contentType)
-      if (format === undefined) throw appError('NOT_AN_IMAGE', `${record.contentType} is no longer an image type the service reads`)
-      const body = staged.body
-      if (body === undefined || staged.size < 1) throw appError('SIZE_OUT_OF_RANGE', `${staged.size} bytes; the ticket allowed 1 to ${record.maxBytes}`)
-      image = await this.queue.run(async () => await processImage(body, format, this.config.images))
-    } catch (err) {
-      if (err instanceof AppError && err.statusCode === 422) return await this.reject(record, err)
-      throw err
-    }
+    if (outcome instanceof AppError) return await this.reject(record, outcome)
+    const image = outcome
     const published: PublishedImage = {
       width: image.main.width,
       height: image.main.height,
@@ -179,7 +189,7 @@ export class UploadService {
     if (result.changed) {
       this.metrics.uploads.inc({ outcome: 'confirmed' })
       this.metrics.bytes.inc(result.record.size ?? 0)
-      this.onConfirmed()
+      this.onEvent()
     }
     // Done with: a failure here leaves it to the sweeper (a confirmed upload's leftovers).
     await this.storage.delete(staging).catch(() => {})
@@ -201,21 +211,35 @@ export class UploadService {
     throw err
   }
 
+  /**
+   * The status first, with the outbox in the same transaction (an image.confirmed not yet delivered is never sent;
+   * a confirmed upload queues image.deleted), then the objects: once it answers, no event will hand out the URL. A
+   * failed or interrupted delete of the objects is done again by a repeat DELETE.
+   */
   async delete (id: string): Promise<void> {
     const record = await this.find(id)
-    if (record.status === 'deleted') return
-    await this.deleteObjects(record)
-    if (await this.store.transition(record.id, ['pending', 'confirmed', 'rejected', 'expired', 'replaced'], 'deleted', new Date()) !== undefined) {
-      this.metrics.uploads.inc({ outcome: 'deleted' })
+    if (record.status !== 'deleted') {
+      const result = await this.store.deleteUpload(record.id, new Date(), (r) => this.views.deletedEvent(r))
+      if (result !== undefined) {
+        this.metrics.uploads.inc({ outcome: 'deleted' })
+        if (result.was === 'confirmed') this.onEvent()
+      }
     }
+    await this.deleteObjects(record)
   }
 
-  /** After the webhook for `uploadId` was acknowledged: the owner's older confirmed images are deleted. */
+  /**
+   * After the webhook for `uploadId` was acknowledged: the owner's images of older tickets are deleted (replaced),
+   * whenever they were confirmed. When a newer ticket's image was confirmed and delivered before this one (the
+   * sweeper confirmed an upload abandoned in a closed tab), this one lost: it is replaced itself.
+   */
   async replaceOlder (uploadId: string): Promise<number> {
-    const newer = await this.store.getUpload(uploadId)
-    if (newer?.status !== 'confirmed') return 0
+    const acknowledged = await this.store.getUpload(uploadId)
+    if (acknowledged?.status !== 'confirmed') return 0
+    const losers = await this.store.listReplaceable(acknowledged.ownerId, acknowledged)
+    if (await this.store.supersededBy(acknowledged.ownerId, acknowledged) !== undefined) losers.push(acknowledged)
     let replaced = 0
-    for (const old of await this.store.listReplaceable(newer.ownerId, newer)) {
+    for (const old of losers) {
       await this.deleteObjects(old)
       if (await this.store.transition(old.id, ['confirmed'], 'replaced', new Date()) !== undefined) replaced++
     }

@@ -29,6 +29,12 @@ export interface ConfirmedEventBody {
   data: { uploadId: string, ownerId: string, key: string, url: string, contentType: string, size: number, createdAt: string } & ImageView
 }
 
+export interface DeletedEventBody {
+  type: 'image.deleted'
+  timestamp: string
+  data: { uploadId: string, ownerId: string, key: string, url: string }
+}
+
 /** Views of records, with URLs from the object store. */
 export class UploadViews {
   constructor (private readonly objects: Pick<ObjectStore, 'publicUrl'>) {}
@@ -38,6 +44,16 @@ export class UploadViews {
       type: 'image.confirmed',
       timestamp: (r.confirmedAt ?? new Date()).toISOString(),
       data: { uploadId: r.id, ownerId: r.ownerId, key: r.key, url: this.objects.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0, ...this.imageView(r), createdAt: r.createdAt.toISOString() }
+    }
+    return { id: newEventId(), uploadId: r.id, type: body.type, payload: JSON.stringify(body), createdAt: new Date() }
+  }
+
+  /** After a DELETE of a confirmed upload: `r` is the deleted record. */
+  deletedEvent (r: UploadRecord): NewEvent {
+    const body: DeletedEventBody = {
+      type: 'image.deleted',
+      timestamp: r.updatedAt.toISOString(),
+      data: { uploadId: r.id, ownerId: r.ownerId, key: r.key, url: this.objects.publicUrl(r.key) }
     }
     return { id: newEventId(), uploadId: r.id, type: body.type, payload: JSON.stringify(body), createdAt: new Date() }
   }

@@ -176,7 +176,7 @@ export class Dispatcher {
 
   private async attempt (event: OutboxEvent, attempt: number, abort: AbortSignal, log: FastifyBaseLogger): Promise<void> {
     let failure = await this.send(event, abort)
-    if (failure === undefined) {
+    if (failure === undefined && event.type === 'image.confirmed') {
       // Replacement only after the receiver acknowledged the new image, and before the delivery is recorded: a
       // crash or a failed delete re-sends the event (at-least-once allows it) rather than leaving the old image.
       failure = await this.uploads.replaceOlder(event.uploadId).then(() => undefined, (err: unknown) => {

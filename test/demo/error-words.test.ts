@@ -70,6 +70,8 @@ t.test('refusals in words, with what the server said', async (t) => {
     ['nothing uploaded', 409, '{"code":"NOT_UPLOADED","message":"m"}', context, /^The image did not arrive/],
     ['unknown upload', 404, '{"code":"UPLOAD_NOT_FOUND","message":"m"}', context, /^This upload is no longer known/],
     ['server failure', 503, '{"code":"UNAVAILABLE","message":"retry later"}', context, /^The server had a problem \(status 503\)\. Try again in a moment\. \(The server said: “retry later”\)$/],
+    ['rate limited (service)', 429, '{"code":"RATE_LIMITED","message":"too many requests"}', context, /^Too many uploads in a short time\. Wait a minute, then try again\./],
+    ['rate limited (S3 and the development upload)', 503, xml('SlowDown', 'Please reduce your request rate.'), context, /^Too many uploads in a short time\./],
     ['anything else', 418, '', context, /^The upload failed \(status 418\)\.$/]
   ]
   for (const [name, status, body, ctx, words] of cases) t.match(describeServerError(status, body, ctx), words, name)

@@ -25,6 +25,22 @@ export interface S3TestTarget {
 export const OTHER_CREDENTIALS = { accessKeyId: 'other-access-key', secretAccessKey: 'other-secret-key' }
 
 /**
+ * The deployment guide's bucket policy (public read of the prefix) and IAM policy, the latter for `user` (radosgw has
+ * no IAM: a bucket policy grants it). `deny`: S3 actions refused to `user` on the prefix (an explicit Deny wins).
+ */
+export function guidePolicies (bucket: string, user: string, deny: string[] = []): string {
+  const prefix = `arn:aws:s3:::${bucket}/profile-images/*`
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'PublicReadGetObject', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: prefix },
+      { Sid: 'ServiceUser', Effect: 'Allow', Principal: { AWS: [`arn:aws:iam:::user/${user}`] }, Action: ['s3:PutObject', 's3:PutObjectAcl', 's3:GetObject', 's3:DeleteObject'], Resource: prefix },
+      ...(deny.length > 0 ? [{ Sid: 'Denied', Effect: 'Deny', Principal: { AWS: [`arn:aws:iam:::user/${user}`] }, Action: deny, Resource: prefix }] : [])
+    ]
+  })
+}
+
+/**
  * The gateway to test against, or undefined when there is none; then the test has been skipped (plan 0) or, under
  * CI=true, failed, and the caller should return at once. Call it before any assertion in the test.
  */

@@ -128,3 +128,11 @@ t.test('the queue runs at most `concurrency` jobs and refuses beyond its limit w
   t.equal(queue.depth, 0)
   t.equal(await queue.run(async () => 'later'), 'later', 'and the queue takes work again')
 })
+
+t.test('a side longer than the encoders write is refused from the header; an encoding failure is not the upload\'s fault', async (t) => {
+  const strip = await sharp({ create: { width: 20000, height: 2, channels: 3, background: 'red' } }).png().toBuffer()
+  await t.rejects(processImage(strip, type('image/png'), limits()), { code: 'BAD_DIMENSIONS', statusCode: 422, message: /20,000 × 2; each side at most 16,383 pixels/ })
+  // Fault injection: a variant format whose encoder fails.
+  const broken = { ...type('image/webp'), encode: () => { throw new Error('encoder out of memory') } }
+  await t.rejects(processImage(png(8, 8), type('image/png'), { ...limits(), variantFormat: broken }), { message: 'encoder out of memory', statusCode: undefined }, 'a 500, not a 422 that would delete the upload')
+})

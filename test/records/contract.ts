@@ -213,32 +213,87 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     t.same([...ids(first).slice(3), ...rest].sort(), tied.map((u) => u.id).sort(), 'every tied record once, across the boundary')
   })
 
-  t.test('listReplaceable: the owner\'s other confirmed uploads confirmed no later than the newer one', async (t) => {
+  t.test('listReplaceable: the owner\'s confirmed uploads of tickets issued before the newer one\'s, whenever confirmed', async (t) => {
     const { store } = await fresh(t)
-    const [old1, old2, newer, later, pending, otherOwner, rejected] = [
-      newUpload(), newUpload(), newUpload(), newUpload(), newUpload(), newUpload({ ownerId: 'owner-2' }), newUpload()
-    ] as [NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload]
+    // Tickets issued in this order (createdAt), confirmed in another: the issue order decides.
+    const [old1, old2, newer, later, pending, otherOwner, rejected] = [0, 10, 20, 30, 5, 1, 2].map((ms, i) =>
+      newUpload({ createdAt: at(ms), ...(i === 5 ? { ownerId: 'owner-2' } : {}) })) as [NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload]
     for (const u of [old1, old2, newer, later, pending, otherOwner, rejected]) await store.createUpload(u)
-    await store.confirmUpload(old2.id, 1, at(200), eventFor(at(200)))
+    // old2's ticket is older than newer's but it was confirmed after it (the sweeper, for a tab closed early).
     await store.confirmUpload(old1.id, 1, at(100), eventFor(at(100)))
+    await store.confirmUpload(later.id, 1, at(150), eventFor(at(150)))
+    const n = await store.confirmUpload(newer.id, 1, at(200), eventFor(at(200)))
+    await store.confirmUpload(old2.id, 1, at(300), eventFor(at(300)))
     await store.confirmUpload(otherOwner.id, 1, at(150), eventFor(at(150)))
-    const n = await store.confirmUpload(newer.id, 1, at(300), eventFor(at(300)))
-    await store.confirmUpload(later.id, 1, at(400), eventFor(at(400)))
     await store.transition(rejected.id, ['pending'], 'rejected', at(50))
     if (n === undefined) throw new Error('confirm failed')
-    t.same(ids(await store.listReplaceable('owner-1', n.record)), [old1.id, old2.id], 'oldest first; not itself, not later, not other owners')
+    t.same(ids(await store.listReplaceable('owner-1', n.record)), [old1.id, old2.id], 'oldest ticket first; confirmed later too; not itself, not a later ticket, not other owners')
+    const l = await store.getUpload(later.id)
+    if (l === undefined) throw new Error('missing')
+    t.same(ids(await store.listReplaceable('owner-1', l)), [old1.id, old2.id, newer.id], 'a later ticket confirmed earlier replaces them all')
     await store.transition(old1.id, ['confirmed'], 'replaced', at(500))
     t.same(ids(await store.listReplaceable('owner-1', n.record)), [old2.id], 'replaced ones drop out')
 
-    // Two confirmations in the same millisecond: exactly one of them replaces the other.
-    const [a, b] = [newUpload({ ownerId: 'owner-3' }), newUpload({ ownerId: 'owner-3' })] as [NewUpload, NewUpload]
+    // Two tickets issued in the same millisecond: exactly one of them replaces the other.
+    const [a, b] = [newUpload({ ownerId: 'owner-3', createdAt: at(600) }), newUpload({ ownerId: 'owner-3', createdAt: at(600) })] as [NewUpload, NewUpload]
     for (const u of [a, b]) await store.createUpload(u)
-    const ra = (await store.confirmUpload(a.id, 1, at(600), eventFor(at(600))))?.record
-    const rb = (await store.confirmUpload(b.id, 1, at(600), eventFor(at(600))))?.record
+    const ra = (await store.confirmUpload(a.id, 1, at(700), eventFor(at(700))))?.record
+    const rb = (await store.confirmUpload(b.id, 1, at(650), eventFor(at(650))))?.record
     if (ra === undefined || rb === undefined) throw new Error('confirm failed')
     const replacedByA = ids(await store.listReplaceable('owner-3', ra))
     const replacedByB = ids(await store.listReplaceable('owner-3', rb))
     t.equal(replacedByA.length + replacedByB.length, 1, 'a tie is ordered one way only')
+  })
+
+  t.test('supersededBy: a confirmed upload of a later ticket whose image.confirmed was delivered', async (t) => {
+    const { store } = await fresh(t)
+    const [older, newer, newest, otherOwner] = [newUpload({ createdAt: at(0) }), newUpload({ createdAt: at(10) }), newUpload({ createdAt: at(20) }), newUpload({ ownerId: 'owner-2', createdAt: at(30) })] as [NewUpload, NewUpload, NewUpload, NewUpload]
+    for (const u of [older, newer, newest, otherOwner]) await store.createUpload(u)
+    await store.confirmUpload(otherOwner.id, 1, at(100), eventFor(at(100)))
+    await store.markDelivered(`msg_${otherOwner.id}`, at(101))
+    await store.confirmUpload(newer.id, 1, at(100), eventFor(at(100)))
+    const o = (await store.confirmUpload(older.id, 1, at(200), eventFor(at(200))))?.record
+    if (o === undefined) throw new Error('confirm failed')
+    t.equal(await store.supersededBy('owner-1', o), undefined, 'the newer ticket\'s confirmation is not delivered yet: the receiver may not know it')
+    await store.markDelivered(`msg_${newer.id}`, at(300))
+    t.equal((await store.supersededBy('owner-1', o))?.id, newer.id, 'delivered: the older ticket lost')
+    const nw = await store.getUpload(newer.id)
+    if (nw === undefined) throw new Error('missing')
+    t.equal(await store.supersededBy('owner-1', nw), undefined, 'the newest confirmed ticket is superseded by nothing (newest is still pending)')
+    await store.confirmUpload(newest.id, 1, at(400), eventFor(at(400)))
+    await store.markFailed(`msg_${newest.id}`, 'HTTP 500', at(500), true)
+    t.equal(await store.supersededBy('owner-1', nw), undefined, 'a dead confirmation was never received')
+    await store.transition(newer.id, ['confirmed'], 'deleted', at(600))
+    t.equal(await store.supersededBy('owner-1', o), undefined, 'a deleted upload supersedes nothing')
+  })
+
+  t.test('deleteUpload: → deleted; a confirmed one\'s undelivered image.confirmed is dropped and its event written, in one go', async (t) => {
+    const { store } = await fresh(t)
+    const deletedEvent = (r: UploadRecord): NewEvent => ({ id: `del_${r.id}`, uploadId: r.id, type: 'image.deleted', payload: JSON.stringify({ type: 'image.deleted', data: { uploadId: r.id, status: r.status } }), createdAt: at(900) })
+    const [waiting, dead, delivered, pending] = [newUpload(), newUpload(), newUpload(), newUpload()] as [NewUpload, NewUpload, NewUpload, NewUpload]
+    for (const u of [waiting, dead, delivered, pending]) await store.createUpload(u)
+    for (const u of [waiting, dead, delivered]) await store.confirmUpload(u.id, 1, at(100), eventFor(at(100)))
+    await store.markFailed(`msg_${dead.id}`, 'HTTP 500', at(200), true)
+    await store.markDelivered(`msg_${delivered.id}`, at(200))
+
+    const w = await store.deleteUpload(waiting.id, at(800), deletedEvent)
+    t.match(w, { was: 'confirmed', record: { id: waiting.id, status: 'deleted', updatedAt: at(800) } })
+    t.equal(await store.getEvent(`msg_${waiting.id}`), undefined, 'the pending image.confirmed is gone: never delivered')
+    t.match(await store.getEvent(`del_${waiting.id}`), { type: 'image.deleted', status: 'pending', payload: /"status":"deleted"/, nextAttemptAt: at(900) }, 'the image.deleted event is built from the deleted record')
+    t.match(await store.deleteUpload(dead.id, at(800), deletedEvent), { was: 'confirmed' })
+    t.equal(await store.getEvent(`msg_${dead.id}`), undefined, 'a dead one too: a re-drive cannot send it')
+    t.same(await store.listEvents('dead', 10), [])
+    t.match(await store.deleteUpload(delivered.id, at(800), deletedEvent), { was: 'confirmed' })
+    t.match(await store.getEvent(`msg_${delivered.id}`), { status: 'delivered' }, 'a delivered one stays (history)')
+    t.same(await store.countEvents(), { pending: 3, delivered: 1, dead: 0 })
+
+    let called = false
+    const p = await store.deleteUpload(pending.id, at(800), (r) => { called = true; return deletedEvent(r) })
+    t.match(p, { was: 'pending', record: { status: 'deleted' } })
+    t.notOk(called, 'nothing was published: no image.deleted')
+    t.equal(await store.deleteUpload(pending.id, at(900), deletedEvent), undefined, 'already deleted')
+    t.equal(await store.deleteUpload('upl_unknown', at(900), deletedEvent), undefined, 'unknown id')
+    t.same(ids(await store.listEvents('pending', 10)).sort(), [`del_${waiting.id}`, `del_${dead.id}`, `del_${delivered.id}`].sort())
   })
 
   t.test('listLeftovers: ended while the ticket was valid, ticket now expired; touching removes them', async (t) => {

@@ -186,7 +186,7 @@ t.test('schema 4 rebuilds a schema-3 file: rows, events and foreign keys kept, n
   t.throws(() => db.prepare('UPDATE uploads SET status = \'lost\' WHERE id = \'upl_pending\'').run(), { code: 'SQLITE_CONSTRAINT_CHECK' }, 'statuses are still checked')
   // SQLite checks `IN (...)` of more than two values with a b-tree built on each execution (docs/performance.md).
   // The store's own statements are checked: their SQL text, explained.
-  const internals = store as unknown as { stmt: Record<string, { source: string }>, ticketInserts: Array<{ source: string } | undefined> }
+  const internals = store as unknown as { stmt: Record<string, { source: string }>, tickets: { statements: Array<{ source: string } | undefined> } }
   const stmt = internals.stmt
   const explainOps = (source: string | undefined, ...args: unknown[]) => db.prepare(`EXPLAIN ${source ?? ''}`).all(...args).filter((op) => (op as { opcode: string }).opcode === 'OpenEphemeral').length
   const ephemeral = (name: string, ...args: unknown[]) => explainOps(stmt[name]?.source, ...args)
@@ -194,8 +194,8 @@ t.test('schema 4 rebuilds a schema-3 file: rows, events and foreign keys kept, n
   await store.createUpload(upload('upl_one'))
   await Promise.all([store.createUpload(upload('upl_two_a')), store.createUpload(upload('upl_two_b'))])
   const ticketRow = ['a', 'b', 'c', 'd', 'pending', 1, 2, 3, 4, 5]
-  t.equal(explainOps(internals.ticketInserts[1]?.source, ...ticketRow), 0, 'a ticket insert builds no temporary b-tree')
-  t.equal(explainOps(internals.ticketInserts[2]?.source, ...ticketRow, ...ticketRow), 0, 'nor does one of two tickets')
+  t.equal(explainOps(internals.tickets.statements[1]?.source, ...ticketRow), 0, 'a ticket insert builds no temporary b-tree')
+  t.equal(explainOps(internals.tickets.statements[2]?.source, ...ticketRow, ...ticketRow), 0, 'nor does one of two tickets')
   t.equal(ephemeral('confirm', 1, null, 2, 3, 'x'), 0, 'nor does a confirmation')
   t.equal(ephemeral('delivered', 1, 'x'), 0, 'nor does a delivery mark')
   t.match(db.prepare(`EXPLAIN QUERY PLAN ${stmt.leftovers?.source ?? ''}`).all({ before: 5, at: 0, id: '', limit: 10 }), [{ detail: /USING INDEX uploads_leftovers/ }], 'the sweeper\'s leftovers query uses its index')

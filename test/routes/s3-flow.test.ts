@@ -7,21 +7,9 @@ import t, { type Test } from 'tap'
 import { AUTH, listen } from '../helpers/build.js'
 import { postForm } from '../helpers/form.js'
 import { html, png, pngOfSize } from '../helpers/images.js'
-import { createTestBucket, OTHER_CREDENTIALS, s3Target, productionEnv } from '../helpers/s3.js'
+import { createTestBucket, guidePolicies, OTHER_CREDENTIALS, s3Target, productionEnv } from '../helpers/s3.js'
 
 interface Ticket { uploadId: string, key: string, publicUrl: string, expiresAt: string, maxBytes: number, upload: { url: string, fields: Record<string, string> } }
-
-/** The deployment guide's bucket policy (public read of the prefix) and IAM policy, the latter for `user`. */
-function guidePolicies (bucket: string, user: string): string {
-  const prefix = `arn:aws:s3:::${bucket}/profile-images/*`
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      { Sid: 'PublicReadGetObject', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: prefix },
-      { Sid: 'ServiceUser', Effect: 'Allow', Principal: { AWS: [`arn:aws:iam:::user/${user}`] }, Action: ['s3:PutObject', 's3:PutObjectAcl', 's3:GetObject', 's3:DeleteObject'], Resource: prefix }
-    ]
-  })
-}
 
 async function production (t: Test, env: Record<string, string> = {}, opts: { guidePolicies?: boolean } = {}) {
   const target = s3Target(t)
@@ -244,4 +232,48 @@ t.test('a completion that stopped after publishing, before its commit, is finish
   const published = Buffer.from(await (await fetch(ticket.publicUrl)).arrayBuffer())
   t.match(await sharp(published).metadata(), { format: 'png', width: 16 }, 'the key holds the processed image')
   t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 404, 'the staging object is removed')
+})
+
+t.test('S3 refuses to read the staging object (AccessDenied for a key the service may not read): 503 naming S3\'s code; the sweeper never expires it', async (t) => {
+  const s = await production(t, { UPLOAD_GRACE_SECONDS: '0' }, { guidePolicies: true })
+  if (s === undefined) return
+  const ticket = await s.ticket()
+  t.equal((await postForm(ticket.upload, png(), 'image/png')).status, 201, 'the form: 201')
+  const unused = await s.ticket()
+  // From now on the service's GetObject is denied (a wrong IAM policy): the bytes are there, it cannot read them.
+  await s.client.send(new PutBucketPolicyCommand({ Bucket: s.bucket, Policy: guidePolicies(s.bucket, 'other', ['s3:GetObject']) }))
+  for (const [name, id] of [['uploaded', ticket.uploadId], ['never uploaded', unused.uploadId]] as const) {
+    const res = await s.complete(id)
+    t.equal(res.status, 503, `${name}: 503, not "nothing uploaded"`)
+    t.match(await res.json(), { code: 'UNAVAILABLE', message: /S3 answered AccessDenied/ }, `${name}: the message names S3's code`)
+    t.ok(Number(res.headers.get('retry-after')) > 0, `${name}: Retry-After`)
+  }
+  const later = new Date(Date.parse(ticket.expiresAt) + 60_000)
+  t.match(await s.app.sweeper.sweep(later), { confirmed: 0, expired: 0, rejected: 0 }, 'the sweeper settles nothing it cannot read')
+  for (const id of [ticket.uploadId, unused.uploadId]) {
+    const record = await fetch(`${s.base}/v1/uploads/${id}`, { headers: AUTH })
+    t.match(await record.json(), { status: 'pending' }, 'still pending, not expired')
+  }
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 200, 'the posted bytes are kept')
+
+  await s.client.send(new PutBucketPolicyCommand({ Bucket: s.bucket, Policy: guidePolicies(s.bucket, 'other') }))
+  t.equal((await s.complete(ticket.uploadId)).status, 200, 'once the policy is fixed: completion 200')
+  t.equal((await s.complete(unused.uploadId)).status, 409, 'and nothing uploaded reads as such again')
+})
+
+t.test('a declared contentLength is the exact size S3 accepts', async (t) => {
+  const s = await production(t)
+  if (s === undefined) return
+  const image = png(8, 8)
+  const res = await fetch(`${s.base}/v1/uploads`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ ownerId: 'user-1', contentType: 'image/png', contentLength: image.length }) })
+  t.equal(res.status, 201)
+  const ticket = await res.json() as Ticket
+  t.equal(ticket.maxBytes, image.length, 'maxBytes: the declared size')
+  const range = (JSON.parse(Buffer.from(ticket.upload.fields.Policy ?? '', 'base64').toString()) as { conditions: unknown[] }).conditions.find((c) => Array.isArray(c) && c[0] === 'content-length-range')
+  t.same(range, ['content-length-range', image.length, image.length], 'the policy\'s range is [contentLength, contentLength]')
+  t.equal((await postForm(ticket.upload, pngOfSize(1 << 20), 'image/png')).status, 400, '1 MiB: S3 refuses it')
+  t.equal((await postForm(ticket.upload, image.subarray(0, image.length - 1), 'image/png')).status, 400, 'one byte short: refused')
+  t.equal(await stored(s.client, s.bucket, stagingOf(ticket.key)), 404, 'nothing stored')
+  t.equal((await postForm(ticket.upload, image, 'image/png')).status, 201, 'the declared size: 201')
+  t.equal((await s.complete(ticket.uploadId)).status, 200, 'completion 200')
 })

@@ -62,6 +62,14 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
     sql: `
       ALTER TABLE uploads ADD COLUMN image text;
     `
+  },
+  {
+    version: 5,
+    // Replacement orders by ticket issue time (RecordStore.listReplaceable, supersededBy), not confirmation time.
+    sql: `
+      DROP INDEX uploads_owner_confirmed;
+      CREATE INDEX uploads_owner_created ON uploads (owner_id, created_at) WHERE status = 'confirmed';
+    `
   }
 ]
 

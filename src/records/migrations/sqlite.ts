@@ -109,6 +109,16 @@ export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> =
     sql: `
       ALTER TABLE uploads ADD COLUMN image TEXT;
     `
+  },
+  {
+    version: 6,
+    // Replacement orders by ticket issue time (RecordStore.listReplaceable, supersededBy), not confirmation time;
+    // a DELETE removes its upload's undelivered events (deleteUpload), which supersededBy also looks up per upload.
+    sql: `
+      DROP INDEX uploads_owner_confirmed;
+      CREATE INDEX uploads_owner_created ON uploads (owner_id, created_at) WHERE status = 'confirmed';
+      CREATE INDEX outbox_upload ON outbox (upload_id);
+    `
   }
 ]
 
