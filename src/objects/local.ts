@@ -3,8 +3,8 @@
 // {UPLOADS_DIR}/profile/, the only folder @fastify/static serves. Every file is written to {UPLOADS_DIR}/.incoming/
 // first and renamed into place whole, so a partial file is never seen.
 import { createHash, randomUUID } from 'node:crypto'
-import { createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs'
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdirSync, readdirSync, rmSync } from 'node:fs'
+import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -82,6 +82,9 @@ export class LocalStorage implements ObjectStore {
     const temp = this.tempPath()
     const md5 = createHash('md5')
     let size = 0
+    // Opened before the stream starts: a stream opens its file asynchronously, and one destroyed at once (the first
+    // chunk over the limit) could create the file after the removal below had run.
+    const handle = await open(temp, 'wx')
     try {
       await pipeline(file, async function * (source: AsyncIterable<Buffer>) {
         for await (const chunk of source) {
@@ -90,11 +93,13 @@ export class LocalStorage implements ObjectStore {
           md5.update(chunk)
           yield chunk
         }
-      }, createWriteStream(temp, { flags: 'wx' }))
+      }, handle.createWriteStream())
       if (size < minBytes) throw appError('ENTITY_TOO_SMALL', `at least ${minBytes} bytes`)
       await rename(temp, target)
       return { size, etag: `"${md5.digest('hex')}"` }
     } finally {
+      // The stream closes the handle when it ends or fails; a second close is harmless.
+      await handle.close().catch(() => {})
       await rm(temp, { force: true })
     }
   }
