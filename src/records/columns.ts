@@ -30,28 +30,36 @@ export const INSERT_COLUMNS = UPLOAD_COLUMNS.filter((c) => c.insert !== undefine
 /** How a store reads and writes one kind of value (SQLite keeps times as milliseconds, PostgreSQL as timestamptz; its bigints arrive as strings). */
 export interface Codec { time: { read: (v: unknown) => Date, write: (d: Date) => unknown }, integer: (v: unknown) => number }
 
+/** Each kind's decoder for one store's codec. */
+const readers = (codec: Codec): Record<Kind, (v: unknown) => unknown> => ({
+  text: (v) => v,
+  integer: codec.integer,
+  time: codec.time.read,
+  json: (v) => JSON.parse(v as string) as PublishedImage
+})
+
+/** Row → object over (field, column, kind) triples; a NULL column is null. */
+function rowReader<T> (columns: ReadonlyArray<readonly [string, string, Kind]>, codec: Codec): (row: Record<string, unknown>) => T {
+  const read = readers(codec)
+  const decoders = columns.map(([field, column, kind]) => [field, column, read[kind]] as const)
+  return (row) => {
+    const out: Record<string, unknown> = {}
+    for (const [field, column, decode] of decoders) {
+      const v = row[column]
+      out[field] = v === null || v === undefined ? null : decode(v)
+    }
+    return out as T
+  }
+}
+
 /** Row → record and NewUpload → INSERT values, for one store's codec. */
 export function uploadMapping (codec: Codec) {
-  const read: Record<Kind, (v: unknown) => unknown> = {
-    text: (v) => v,
-    integer: codec.integer,
-    time: codec.time.read,
-    json: (v) => JSON.parse(v as string) as PublishedImage
-  }
-  const readers = UPLOAD_COLUMNS.map((c) => [c.field, c.column, read[c.kind]] as const)
   const writers = INSERT_COLUMNS.map((c) => {
     const get = c.insert as (u: NewUpload) => unknown
     return c.kind === 'time' ? (u: NewUpload) => codec.time.write(get(u) as Date) : get
   })
   return {
-    toUpload (row: Record<string, unknown>): UploadRecord {
-      const record: Record<string, unknown> = {}
-      for (const [field, column, decode] of readers) {
-        const v = row[column]
-        record[field] = v === null || v === undefined ? null : decode(v)
-      }
-      return record as unknown as UploadRecord
-    },
+    toUpload: rowReader<UploadRecord>(UPLOAD_COLUMNS.map((c) => [c.field, c.column, c.kind] as const), codec),
     /** Appends one ticket's INSERT values to `values`. */
     insertValues (u: NewUpload, values: unknown[]): void {
       for (const write of writers) values.push(write(u))
@@ -61,7 +69,7 @@ export function uploadMapping (codec: Codec) {
 
 export const insertColumnList = INSERT_COLUMNS.map((c) => c.column).join(', ')
 
-const EVENT_COLUMNS: ReadonlyArray<readonly [keyof OutboxEvent, string, 'text' | 'integer' | 'time']> = [
+const EVENT_COLUMNS: ReadonlyArray<readonly [keyof OutboxEvent, string, Kind]> = [
   ['id', 'id', 'text'], ['uploadId', 'upload_id', 'text'], ['type', 'type', 'text'], ['payload', 'payload', 'text'],
   ['status', 'status', 'text'], ['attempts', 'attempts', 'integer'], ['nextAttemptAt', 'next_attempt_at', 'time'],
   ['leaseUntil', 'lease_until', 'time'], ['lastError', 'last_error', 'text'], ['createdAt', 'created_at', 'time'],
@@ -69,14 +77,4 @@ const EVENT_COLUMNS: ReadonlyArray<readonly [keyof OutboxEvent, string, 'text' |
 ]
 
 /** Outbox row → event, for one store's codec. */
-export function eventMapping (codec: Codec): (row: Record<string, unknown>) => OutboxEvent {
-  const read = { text: (v: unknown) => v, integer: codec.integer, time: codec.time.read }
-  return (row) => {
-    const event: Record<string, unknown> = {}
-    for (const [field, column, kind] of EVENT_COLUMNS) {
-      const v = row[column]
-      event[field] = v === null || v === undefined ? null : read[kind](v)
-    }
-    return event as unknown as OutboxEvent
-  }
-}
+export const eventMapping = (codec: Codec): (row: Record<string, unknown>) => OutboxEvent => rowReader<OutboxEvent>(EVENT_COLUMNS, codec)
