@@ -2,6 +2,7 @@
 import { Value } from '@sinclair/typebox/value'
 import { EnvSchema, type Env } from './env-schema.js'
 import { BOOLEAN_WORDS, booleanOf, modeOf, ModeError, type Mode } from './mode.js'
+import { DEFAULT_IMAGE_CONCURRENCY } from './images/concurrency.js'
 import { DEFAULT_CONTENT_TYPES, formatOfId, formatOfType, FORMATS, type ImageFormat } from './uploads/formats.js'
 import { parseRate, RATE_SYNTAX, type Rate } from './limits/rate.js'
 import { parseTrustProxy, TRUST_PROXY_SYNTAX, type TrustProxy } from './limits/trust-proxy.js'
@@ -227,7 +228,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
       maxSide: env.IMAGE_MAX_SIDE ?? 1024,
       variants,
       variantFormat: formatOfId(env.IMAGE_VARIANT_FORMAT ?? 'webp') as ImageFormat,
-      concurrency: env.IMAGE_CONCURRENCY ?? 2,
+      concurrency: env.IMAGE_CONCURRENCY ?? DEFAULT_IMAGE_CONCURRENCY,
       queueLimit: env.IMAGE_QUEUE_LIMIT ?? 64
     },
     sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS ?? 60,

@@ -2,7 +2,7 @@
 // Mirrors src/images/pipeline.ts step for step and setting for setting: the header read (metadata), one decode of
 // the first frame (EXIF orientation applied, sRGB, scaled once to the smallest size every output still fits in) into
 // a raw copy, then at once the main image (fitted into MAX_SIDE, JPEG quality 82 progressive), the ThumbHash from at
-// most 100×100 RGBA, and one centre-cropped WebP square (quality 80) per variant size. Nothing is written anywhere.
+// most 64×64 RGBA, and one centre-cropped WebP square (quality 80) per variant size. Nothing is written anywhere.
 // Runs `count` of them (after `warmup`) with `concurrency` in flight on the same input bytes; prints
 // { completions, seconds, completionsPerSecond, cpuMs (per completion), peakRssMb }.
 import { readFileSync } from 'node:fs'
@@ -30,7 +30,7 @@ async function clean () {
   const raw = { width: info.width, height: info.height, channels: info.channels }
   const [main, placeholder, ...squares] = await Promise.all([
     sharp(data, { raw }).resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 82, progressive: true }).toBuffer({ resolveWithObject: true }),
-    sharp(data, { raw }).resize(100, 100, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true })
+    sharp(data, { raw }).resize(64, 64, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true })
       .then((small) => Buffer.from(rgbaToThumbHash(small.info.width, small.info.height, small.data)).toString('base64')),
     ...variants.map(async (size) => {
       const side = Math.min(size, raw.width, raw.height)
