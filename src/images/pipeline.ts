@@ -3,7 +3,7 @@
 // sRGB) into a bounded raw copy from which the main image, every variant and the placeholder are encoded again,
 // with no metadata block (EXIF, XMP, IPTC, ICC, comments) carried over. Animations keep their frames in the main
 // image, encoded from the upload itself.
-import sharp, { type Metadata, type SharpOptions } from 'sharp'
+import sharp, { type Metadata, type ResizeOptions, type Sharp, type SharpOptions } from 'sharp'
 import type { Config } from '../config.js'
 import { appError } from '../errors.js'
 import { detectFormat, type ImageFormat } from '../uploads/formats.js'
@@ -69,7 +69,7 @@ export async function processImage (input: Buffer, format: ImageFormat, limits: 
   const first = await firstFrame(input, meta, decode, limits).catch((err: unknown) => { throw corrupt(err) })
   const animated = frames > 1
   const [main, placeholder, ...variants] = await Promise.all([
-    animated ? animation(input, format, decode, limits).catch((err: unknown) => { throw corrupt(err) }) : fit(first, format, limits.maxSide),
+    animated ? animation(input, meta, format, decode, limits).catch((err: unknown) => { throw corrupt(err) }) : fit(first, format, limits.maxSide),
     thumbHash(first.data, first.info),
     ...limits.variants.map(async (size) => ({ size, ...await square(first, limits.variantFormat, size) }))
   ])
@@ -102,12 +102,25 @@ async function fit (raw: Raw, format: ImageFormat, maxSide: number): Promise<Enc
   return { body: data, width: info.width, height: info.height, format }
 }
 
-/** The main image of an animation: every frame, fitted into maxSide, timing and loop kept. */
-async function animation (input: Buffer, format: ImageFormat, decode: SharpOptions, limits: ImageLimits): Promise<EncodedImage> {
-  const image = sharp(input, { ...decode, animated: true })
-    .resize({ width: limits.maxSide, height: limits.maxSide, fit: 'inside', withoutEnlargement: true })
-  const { data, info } = await format.encode(image).toBuffer({ resolveWithObject: true })
+/** The main image of an animation: every frame, upright and fitted into maxSide, timing and loop kept. */
+async function animation (input: Buffer, meta: Metadata, format: ImageFormat, decode: SharpOptions, limits: ImageLimits): Promise<EncodedImage> {
+  const fitted = { width: limits.maxSide, height: limits.maxSide, fit: 'inside', withoutEnlargement: true } as const
+  const upright = (meta.orientation ?? 1) === 1
+  const image = upright ? sharp(input, { ...decode, animated: true }).resize(fitted) : await orientedFrames(input, meta, decode, fitted)
+  const { data, info } = await format.encode(image, { delay: meta.delay, loop: meta.loop }).toBuffer({ resolveWithObject: true })
   return { body: data, width: info.width, height: info.pageHeight ?? info.height, format }
+}
+
+/**
+ * libvips rotates no multi-page image, so an animation stored with an EXIF orientation (WebP can carry one) is
+ * oriented frame by frame, one at a time, and the frames joined again: its variants, from the first frame, are.
+ */
+async function orientedFrames (input: Buffer, meta: Metadata, decode: SharpOptions, fitted: ResizeOptions): Promise<Sharp> {
+  const frames: Buffer[] = []
+  for (let page = 0; page < (meta.pages ?? 1); page++) {
+    frames.push(await sharp(input, { ...decode, page }).autoOrient().resize(fitted).png({ compressionLevel: 0 }).toBuffer())
+  }
+  return sharp(frames, { join: { animated: true } })
 }
 
 /** A centre-cropped square of `size` pixels, or of the picture's shorter side when that is smaller (no upscaling). */

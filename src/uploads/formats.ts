@@ -22,9 +22,12 @@ export interface ImageFormat {
   loaders: string[]
   /** True when the first bytes are this format's signature. */
   magic: (head: Buffer) => boolean
-  /** The encoder and its settings for published images. */
-  encode: (image: Sharp) => Sharp
+  /** The encoder and its settings for published images; `timing` for an animation joined from its frames. */
+  encode: (image: Sharp, timing?: AnimationTiming) => Sharp
 }
+
+/** An animation's frame delays (ms) and loop count (0: forever), as sharp reads and writes them. */
+export interface AnimationTiming { delay?: number[], loop?: number }
 
 const ascii = (head: Buffer, at: number, text: string) => head.length >= at + text.length && head.toString('latin1', at, at + text.length) === text
 
@@ -66,7 +69,7 @@ export const FORMATS: readonly ImageFormat[] = [
     decodedAs: { format: 'webp' },
     loaders: ['VipsForeignLoadWebp'],
     magic: (h) => ascii(h, 0, 'RIFF') && ascii(h, 8, 'WEBP'),
-    encode: (image) => image.webp({ quality: 80 })
+    encode: (image, timing) => image.webp({ quality: 80, ...timing })
   },
   {
     id: 'gif',
@@ -79,7 +82,7 @@ export const FORMATS: readonly ImageFormat[] = [
     decodedAs: { format: 'gif' },
     loaders: ['VipsForeignLoadNsgif', 'VipsForeignLoadGif'],
     magic: (h) => ascii(h, 0, 'GIF87a') || ascii(h, 0, 'GIF89a'),
-    encode: (image) => image.gif()
+    encode: (image, timing) => image.gif({ ...timing })
   },
   {
     id: 'avif',

@@ -76,6 +76,21 @@ t.test('animations stay animated in the main image; variants are the first frame
   t.equal((await processImage(png(8, 8), type('image/png'), limits())).animated, false, 'a still image is not animated')
 })
 
+t.test('an animation with an EXIF orientation is oriented frame by frame, like its variants', async (t) => {
+  // 3 frames of 40 × 20, stored with orientation 6 (shown rotated a quarter turn clockwise: 20 × 40).
+  const input = await sharp(await animatedWebp(3, 40, 20), { animated: true }).webp({ loop: 2, delay: [100, 200, 300] }).withMetadata({ orientation: 6 }).toBuffer()
+  const out = await processImage(input, type('image/webp'), limits())
+  const meta = await sharp(out.main.body).metadata()
+  t.match(meta, { pages: 3, loop: 2, width: 20, height: 40 }, 'every frame turned upright, the animation kept')
+  t.same(meta.delay, [100, 200, 300], 'frame timing kept')
+  t.equal(meta.orientation, undefined, 'no orientation left for a viewer to apply again')
+  t.match(out.main, { width: 20, height: 40 }, 'the reported size is the upright one')
+  t.match(out.variants[0], { width: 20, height: 20 }, 'the variants agree')
+  for (const page of [0, 1, 2]) {
+    t.ok(near(await pixelAt(await sharp(out.main.body, { page }).png().toBuffer(), 2, 2), FRAME_COLOURS[page] ?? RED), `frame ${page} keeps its colour`)
+  }
+})
+
 t.test('limits are read from the header, before any pixel is decoded', async (t) => {
   const rss = process.memoryUsage().rss
   await t.rejects(processImage(pixelBombPng(20000, 20000), type('image/png'), limits()), { code: 'TOO_MANY_PIXELS', statusCode: 422, message: /20,000 × 20,000 = 400,000,000 pixels; at most 40,000,000/ }, 'a 20,000 × 20,000 PNG of 138 bytes')
