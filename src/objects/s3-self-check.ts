@@ -1,9 +1,11 @@
 // Production start-up self-check: write (with the configured ACL), read and delete a probe object under the key
-// prefix, using only the actions of the deployment guide's IAM policy. A failure stops the start with a message
+// prefix, using only the actions of the deployment guide's IAM policy; then check that a staging object (where
+// uploads wait unchecked, EXIF and all) cannot be read without credentials. A failure stops the start with a message
 // that says which variables or which bucket setting to fix (docs/production.md, "Troubleshooting").
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { randomBytes } from 'node:crypto'
 import type { Config } from '../config.js'
+import { stagingKey } from '../uploads/keys.js'
 
 export class S3SelfCheckError extends Error {
   override name = 'S3SelfCheckError'
@@ -70,8 +72,11 @@ export function explainS3Error (err: unknown, step: S3Step, s3: Config['s3']): s
 /** Probe key under the prefix (the IAM policy covers only the prefix). */
 export const probeKey = (s3: Config['s3'], name: string) => `${s3.keyPrefix}.${name}`
 
-/** Writes, reads and deletes a probe object; throws S3SelfCheckError with an actionable message. */
-export async function s3SelfCheck (client: S3Client, s3: Config['s3']): Promise<void> {
+/**
+ * Writes, reads and deletes a probe object, then checks that staging is private; throws S3SelfCheckError with an
+ * actionable message. `bucketUrl`: the bucket's own URL (the form's), where an anonymous read is tried.
+ */
+export async function s3SelfCheck (client: S3Client, s3: Config['s3'], bucketUrl: string): Promise<void> {
   const key = probeKey(s3, `self-check-${randomBytes(8).toString('hex')}`)
   const body = `image-service self-check ${new Date().toISOString()}`
   const step = async <T>(name: S3Step, run: () => Promise<T>): Promise<T> => {
@@ -93,4 +98,27 @@ export async function s3SelfCheck (client: S3Client, s3: Config['s3']): Promise<
   }
   await step('DeleteObject', () => client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key })))
   if (read !== body) throw new S3SelfCheckError(`S3 self-check failed: the probe object ${key} read back different bytes; check that AWS_S3_ENDPOINT is an S3 server`)
+  await stagingIsPrivate(client, s3, bucketUrl, step)
+}
+
+/**
+ * A private object under {prefix}incoming/, as a browser's form leaves it, read without credentials from the bucket
+ * itself: a bucket policy granting public read of the whole prefix also exposes it. When the bucket cannot be
+ * reached anonymously from here (a proxy, a firewall), there is nothing to conclude and the start goes on.
+ */
+async function stagingIsPrivate (client: S3Client, s3: Config['s3'], bucketUrl: string, step: <T>(name: S3Step, run: () => Promise<T>) => Promise<T>): Promise<void> {
+  const key = stagingKey(probeKey(s3, `self-check-${randomBytes(8).toString('hex')}`))
+  await step('PutObject', () => client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: 'image-service staging probe', ContentType: 'text/plain' })))
+  const url = `${bucketUrl.replace(/\/+$/, '')}/${key}`
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) }).catch(() => undefined)
+    await res?.body?.cancel()
+    if (res?.ok === true) {
+      throw new S3SelfCheckError(`S3 self-check failed: ${url} answered ${res.status} without credentials: uploads waiting in ${stagingKey(s3.keyPrefix)} ` +
+        'before they are checked and cleaned (EXIF and all) are public. The bucket policy\'s public read of the prefix covers them: add the ' +
+        '"StagingIsPrivate" Deny statement of docs/production.md to the bucket policy')
+    }
+  } finally {
+    await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key })).catch(() => {})
+  }
 }

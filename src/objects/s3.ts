@@ -202,7 +202,7 @@ export async function createS3Storage (config: Config): Promise<ObjectStore> {
     // forced, custom endpoints) also proves that credentials can be found.
     const { url } = await createPresignedPost(client, { Bucket: config.s3.bucket, Key: probeKey(config.s3, 'form'), Expires: 60 })
       .catch((err: unknown) => { throw new Error(`cannot sign S3 uploads: ${explainS3Error(err, 'resolve credentials', config.s3)}`, { cause: err }) })
-    if (config.s3.selfCheck) await s3SelfCheck(client, config.s3)
+    if (config.s3.selfCheck) await s3SelfCheck(client, config.s3, url)
     return new S3Storage(client, config, url)
   } catch (err) {
     client.destroy()

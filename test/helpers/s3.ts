@@ -25,17 +25,22 @@ export interface S3TestTarget {
 export const OTHER_CREDENTIALS = { accessKeyId: 'other-access-key', secretAccessKey: 'other-secret-key' }
 
 /**
- * The deployment guide's bucket policy (public read of the prefix) and IAM policy, the latter for `user` (radosgw has
- * no IAM: a bucket policy grants it). `deny`: S3 actions refused to `user` on the prefix (an explicit Deny wins).
+ * The deployment guide's bucket policy (public read of the prefix, staging kept private) and IAM policy, the latter
+ * for `user` (radosgw has no IAM: a bucket policy grants it). `deny`: S3 actions refused to `user` on the prefix (an
+ * explicit Deny wins). `stagingPrivate: false` leaves out the guide's StagingIsPrivate statement, in the form radosgw
+ * understands (NotPrincipal; it ignores the aws:PrincipalArn condition the guide gives for AWS), with the bucket owner
+ * (`test`, whose client the tests look with) beside the service.
  */
-export function guidePolicies (bucket: string, user: string, deny: string[] = []): string {
+export function guidePolicies (bucket: string, user: string, deny: string[] = [], opts: { stagingPrivate?: boolean } = {}): string {
   const prefix = `arn:aws:s3:::${bucket}/profile-images/*`
+  const service = { AWS: [`arn:aws:iam:::user/${user}`] }
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
       { Sid: 'PublicReadGetObject', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: prefix },
-      { Sid: 'ServiceUser', Effect: 'Allow', Principal: { AWS: [`arn:aws:iam:::user/${user}`] }, Action: ['s3:PutObject', 's3:PutObjectAcl', 's3:GetObject', 's3:DeleteObject'], Resource: prefix },
-      ...(deny.length > 0 ? [{ Sid: 'Denied', Effect: 'Deny', Principal: { AWS: [`arn:aws:iam:::user/${user}`] }, Action: deny, Resource: prefix }] : [])
+      ...(opts.stagingPrivate ?? true ? [{ Sid: 'StagingIsPrivate', Effect: 'Deny', NotPrincipal: { AWS: [...service.AWS, 'arn:aws:iam:::user/test'] }, Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/profile-images/incoming/*` }] : []),
+      { Sid: 'ServiceUser', Effect: 'Allow', Principal: service, Action: ['s3:PutObject', 's3:PutObjectAcl', 's3:GetObject', 's3:DeleteObject'], Resource: prefix },
+      ...(deny.length > 0 ? [{ Sid: 'Denied', Effect: 'Deny', Principal: service, Action: deny, Resource: prefix }] : [])
     ]
   })
 }

@@ -1,6 +1,6 @@
 // The start-up self-check's messages, each triggered for real against the gateway (radosgw). The one failure
 // radosgw cannot show (a bucket with ACLs disabled) is injected by a proxy in front of it that answers as AWS does.
-import { ListObjectsV2Command } from '@aws-sdk/client-s3'
+import { ListObjectsV2Command, PutBucketPolicyCommand } from '@aws-sdk/client-s3'
 import { once } from 'node:events'
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -9,10 +9,10 @@ import { loadConfig } from '../../src/config.js'
 import { createS3Storage } from '../../src/objects/s3.js'
 import { TOKEN } from '../helpers/build.js'
 import { runServer } from '../helpers/server-process.js'
-import { createTestBucket, OTHER_CREDENTIALS, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'
+import { createTestBucket, guidePolicies, OTHER_CREDENTIALS, s3Target, type S3TestTarget, productionEnv } from '../helpers/s3.js'
 
-function env (target: S3TestTarget, bucket: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...productionEnv(target, bucket), SERVICE_TOKENS: TOKEN, ...extra }
+function env (target: S3TestTarget, bucket: string, extra: Record<string, string> = {}, keys: { accessKeyId: string, secretAccessKey: string } = target): Record<string, string> {
+  return { ...productionEnv(target, bucket, keys), SERVICE_TOKENS: TOKEN, ...extra }
 }
 
 /** The self-check's error for this environment (fails the test if the start succeeds). */
@@ -104,6 +104,20 @@ t.test('the self-check passes on a good bucket, leaves nothing behind, and can b
   const skipped = await createS3Storage(loadConfig(env(target, bucket, { AWS_SECRET_ACCESS_KEY: 'not-the-secret', S3_SELF_CHECK: 'false' })))
   t.teardown(() => skipped.close())
   await t.rejects(skipped.check(), { name: 'SignatureDoesNotMatch' }, 'S3_SELF_CHECK=false starts; readiness then fails')
+})
+
+t.test('a bucket policy that makes staging public stops the start; the guide\'s StagingIsPrivate statement passes', async (t) => {
+  const target = s3Target(t)
+  if (target === undefined) return
+  const { bucket, client } = await createTestBucket(t, target)
+  // The guide's set-up with the bucket policy (S3_ACL=none), run as the service's own user.
+  const vars = env(target, bucket, { S3_ACL: 'none' }, OTHER_CREDENTIALS)
+  await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: guidePolicies(bucket, 'other', [], { stagingPrivate: false }) }))
+  t.match(await startFailure(t, vars), /S3 self-check failed: http:\/\/.*\/profile-images\/incoming\/\.self-check-[0-9a-f]+ answered 200 without credentials: uploads waiting in profile-images\/incoming\/ .* are public\. .*"StagingIsPrivate" Deny statement of docs\/production\.md/, 'public staging: refused, naming the fix')
+  await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: guidePolicies(bucket, 'other') }))
+  const good = await createS3Storage(loadConfig(vars))
+  await good.close()
+  t.equal((await client.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount, 0, 'both probes deleted')
 })
 
 t.test('the server process exits with the self-check message', async (t) => {
