@@ -8,7 +8,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
 import './decorations.js'
+import { installBodyParsers } from './plugins/body-parsers.js'
 import { errorHandler, notFoundHandler } from './plugins/error-handler.js'
+import { RouteMethods } from './plugins/route-methods.js'
 import { serviceAuth } from './plugins/service-auth.js'
 import { AccessLine, LazyRequestLogger, OneLinePerRequest, type LogStream } from './logger.js'
 import { createMetrics } from './metrics.js'
@@ -25,7 +27,8 @@ import type { RecordStore } from './records/record-store.js'
 import { UploadService } from './uploads/service.js'
 import { Dispatcher, type DispatcherOptions } from './webhooks/dispatcher.js'
 import { Sweeper } from './uploads/sweeper.js'
-import { openapiDocument } from './openapi.js'
+import { openapiDocument, servedBy } from './openapi.js'
+import { requestOrigin } from './plugins/request-origin.js'
 import { enableDecoders } from './images/decoders.js'
 import { formatOfType, type ImageFormat } from './uploads/formats.js'
 import rateLimits from './limits/rate-limits.js'
@@ -77,6 +80,8 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
     ...serverOptions(config.server),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // A URL that does not decode: the catalogue's answer, not Fastify's own.
+    frameworkErrors: errorHandler,
     logController: new OneLinePerRequest(opts.accessLog !== undefined && opts.logger !== undefined && opts.logger !== false ? new AccessLine(opts.accessLog) : undefined),
     ...(opts.logger !== undefined && opts.logger !== false ? { childLoggerFactory: (logger, bindings, childOpts) => new LazyRequestLogger(logger, bindings, childOpts) } : {})
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -120,19 +125,16 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
     metrics.requests.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
     done()
   })
-  // A POST without a body (completion from a browser) is not an error; anything else goes through Fastify's own
-  // parser (with its prototype-poisoning guard).
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') { done(null, undefined); return }
-    parseJson(req, body as string, done)
-  })
+  installBodyParsers(app)
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler(notFoundHandler)
+  // Before any route is added: a known path asked with another method answers 405 with Allow.
+  const routes = new RouteMethods()
+  app.addHook('onRoute', (route) => { routes.add(route.method, route.url) })
+  app.setNotFoundHandler(notFoundHandler(routes))
 
   for (const schema of [ErrorSchema, UploadTicket, Variant, Confirmed, Upload, WebhookEvent, ImageConfirmedEvent, ImageDeletedEvent]) app.addSchema(schema)
   await app.register(swagger, openapiDocument(config))
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: '/docs', transformSpecification: (spec, req) => servedBy(spec, requestOrigin(req)) })
   await app.register(opsRoutes)
   await app.register(rateLimits)
 

@@ -170,6 +170,12 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
   }
   if (env.WEBHOOK_URL !== undefined && /^https?:\/\/[^/]*@/.test(env.WEBHOOK_URL)) problems.push(describe('WEBHOOK_URL', 'must not carry user:password@; deliveries are authenticated by their webhook-signature'))
   if (env.WEBHOOK_URL !== undefined && env.WEBHOOK_SECRET === undefined) problems.push(describe('WEBHOOK_SECRET', 'is required when WEBHOOK_URL is set'))
+  const endpoint = env.AWS_S3_ENDPOINT?.replace(/\/+$/, '')
+  const endpointHost = endpoint === undefined ? 'name' : hostKind(endpoint)
+  if (endpointHost === undefined) problems.push(describe('AWS_S3_ENDPOINT', `"${endpoint}" is not a valid URL, like http://127.0.0.1:9000 or https://minio.example.com`))
+  else if (endpointHost === 'address' && env.AWS_S3_FORCE_PATH_STYLE === false) {
+    problems.push(describe('AWS_S3_FORCE_PATH_STYLE', `must be true (or unset) when AWS_S3_ENDPOINT is an IP address (${endpoint}): a bucket cannot be a subdomain of an address`))
+  }
   const corsOrigins = list(env.CORS_ORIGINS)
   for (const o of corsOrigins) if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(describe('CORS_ORIGINS', `"${o}" is not an origin like https://app.example.com`))
   const rate = (name: 'TICKET_RATE_LIMIT' | 'BROWSER_RATE_LIMIT', fallback: string): Rate | null => {
@@ -204,8 +210,10 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
       bucket: env.AWS_S3_BUCKET ?? '',
       region: env.AWS_REGION ?? 'ap-southeast-1',
       customDomain: env.AWS_S3_CUSTOM_DOMAIN,
-      endpoint: env.AWS_S3_ENDPOINT?.replace(/\/+$/, ''),
-      forcePathStyle: env.AWS_S3_FORCE_PATH_STYLE ?? false,
+      endpoint,
+      // Unset: path style where virtual-hosted addressing cannot work (bucket.127.0.0.1 is no host name) or
+      // seldom does (bucket.localhost resolves in browsers, not always for the service).
+      forcePathStyle: env.AWS_S3_FORCE_PATH_STYLE ?? (endpointHost === 'address' || endpointHost === 'localhost'),
       keyPrefix: env.S3_KEY_PREFIX ?? 'profile-images/',
       acl: env.S3_ACL ?? 'public-read',
       selfCheck: env.S3_SELF_CHECK ?? true,
@@ -251,6 +259,17 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS ?? 10_000
     }
   }
+}
+
+/** What the endpoint's host is: an IP address, localhost, or a name; undefined when the endpoint is no URL. */
+function hostKind (endpoint: string): 'address' | 'localhost' | 'name' | undefined {
+  let host: string
+  try {
+    host = new URL(endpoint).hostname
+  } catch {
+    return undefined
+  }
+  return host.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(host) ? 'address' : host === 'localhost' ? 'localhost' : 'name'
 }
 
 function defaultSecret (): string {

@@ -36,6 +36,17 @@ export const ErrorCodes = {
   LENGTH_REQUIRED: { status: 411, message: 'the form must be sent with a Content-Length header, as browsers send FormData (chunked transfer encoding is not accepted)' },
   // Rate limits (limits/rate-limits.ts): the detail names the limit; Retry-After and RateLimit-* headers are set.
   RATE_LIMITED: { status: 429, message: 'too many requests; retry after the Retry-After seconds' },
+  // What Fastify itself refuses (its FST_ codes never reach a client: plugins/fastify-errors.ts maps them here).
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'the body must be JSON, sent with Content-Type: application/json' },
+  BODY_INVALID: { status: 400, message: 'the body must be a JSON object, sent with Content-Type: application/json' },
+  BODY_TOO_LARGE: { status: 413, message: 'the body is larger than a JSON request may be' },
+  BAD_URL: { status: 400, message: 'the URL is not valid; percent-encode it (a "%" must start an escape such as %20)' },
+  BAD_REQUEST: { status: 400, message: 'the request is not valid' },
+  // Development image files (@fastify/static): conditional and range requests it cannot satisfy.
+  FORBIDDEN: { status: 403, message: 'this path may not be read; image paths are /uploads/profile/{filename}' },
+  PRECONDITION_FAILED: { status: 412, message: 'the request\'s condition (If-Match, If-Unmodified-Since) does not hold for this image' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'the Range asks for bytes beyond the end of the image; ask within its size' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'this path does not take this method; use one the Allow header lists' },
   NOT_FOUND: { status: 404, message: 'not found' },
   EVENT_NOT_FOUND: { status: 404, message: 'no dead webhook event with this id' },
   INTERNAL: { status: 500, message: 'internal error' },

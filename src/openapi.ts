@@ -1,5 +1,6 @@
 // The OpenAPI document's frame; the paths come from the route schemas (@fastify/swagger).
 import type { SwaggerOptions } from '@fastify/swagger'
+import { readFileSync } from 'node:fs'
 import type { Config } from './config.js'
 import { UploadForm } from './routes/schemas.js'
 import { webhooksDocument } from './routes/webhook-schemas.js'
@@ -34,17 +35,34 @@ const imagePath = {
   }
 }
 
+/** The service's version: package.json's, the one source (src/ under tsx and dist/ after a build both sit beside it). */
+export function serviceVersion (): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+}
+
+/**
+ * The document as one instance serves it (/openapi.json, /docs): its server is that instance, as the client
+ * reached it, so the docs' "Try it out" calls the instance that served them.
+ */
+export function servedBy<T extends object> (document: T, origin: string | undefined): T {
+  return origin === undefined ? document : { ...document, servers: [{ url: origin, description: 'the instance that served this document' }] }
+}
+
 export function openapiDocument (config: Config): SwaggerOptions {
   return {
     openapi: {
       openapi: '3.0.3',
       info: {
         title: 'image-service',
-        version: '1.0.0',
-        description: 'Stores profile images: presigned POSTs to S3 in production, the same form to a local folder in development, and a signed image.confirmed webhook.',
+        version: serviceVersion(),
+        description: 'Stores profile images: presigned POSTs to S3 in production, the same form to a local folder in development, and a signed image.confirmed webhook.\n\n' +
+          'Errors are `{ statusCode, error, code, message }` with a stable `code` (README, "Errors"). Beyond each operation\'s own: ' +
+          'a path asked with a method it does not take answers `405 METHOD_NOT_ALLOWED` with an `Allow` header, a URL that does not decode `400 BAD_URL`, ' +
+          'a body that is not JSON `415 UNSUPPORTED_MEDIA_TYPE`, JSON that does not parse or is no object `400 BODY_INVALID`, a JSON body over 64 KiB `413 BODY_TOO_LARGE`.',
         license: { name: 'UNLICENSED', url: 'https://example.com/license' }
       },
-      servers: [{ url: 'http://localhost:3000', description: 'development defaults' }],
+      // The committed file's; a running instance names itself in the document it serves (servedBy).
+      servers: [{ url: 'http://localhost:3000', description: 'development defaults (the document an instance serves at /openapi.json names that instance)' }],
       // Public unless an operation says otherwise: internal operations declare bearerAuth themselves.
       security: [],
       tags: [

@@ -61,8 +61,19 @@ const REFUSED = ['SIGNATURE_MISMATCH', 'POLICY_CONDITION_FAILED', 'POLICY_INVALI
   'InvalidPolicyDocument', 'InvalidAccessKeyId', 'InvalidArgument', 'AccessControlListNotSupported', 'MalformedPOSTRequest',
   'IncorrectNumberOfFilesInPostRequest', 'MissingFields', 'InvalidRequest']
 
+// Completion's refusals of the image itself (422), by the service's code.
+const IMAGE_REFUSALS = {
+  NOT_AN_IMAGE: (context) => `The file is not a real ${typeName(context.contentType, context.typeNames)} image: its contents do not match its type. Choose another image.`,
+  IMAGE_CORRUPT: () => 'The file is damaged or incomplete, so it cannot be read as an image. Choose another image.',
+  TOO_MANY_PIXELS: () => 'The picture has too many pixels. Choose a smaller picture.',
+  BAD_DIMENSIONS: () => 'The picture is too wide or too tall. Choose a smaller picture.',
+  TOO_MANY_FRAMES: () => 'The animation has too many frames. Choose a shorter animation or a still image.',
+  SIZE_OUT_OF_RANGE: () => 'The file arrived with another size than announced. Choose Upload to try again.'
+}
+
 /**
- * A refused request → one or two sentences: what happened and what to do, then what the server said.
+ * A refused request → one or two sentences: what happened and what to do, then what the server said (except for
+ * the image refusals, whose words say it all).
  * `context`: { types, typeNames, contentType, expiresAt (ISO string, once a ticket was issued), now (ms) }.
  */
 export function describeServerError (status, text, context) {
@@ -81,8 +92,9 @@ export function describeServerError (status, text, context) {
     words = 'The file is empty. Choose another image.'
   } else if (code === 'CONTENT_TYPE_NOT_ALLOWED') {
     words = `This kind of file is not accepted. Choose a ${typeList(context.types, context.typeNames)} image.`
-  } else if (code === 'NOT_AN_IMAGE' || status === 422) {
-    words = `The file is not a real ${typeName(context.contentType, context.typeNames)} image: its contents do not match its type. Choose another image.`
+  } else if (status === 422 || Object.hasOwn(IMAGE_REFUSALS, code)) {
+    // Words of their own for each: the server's text (for developers) is not repeated.
+    return (Object.hasOwn(IMAGE_REFUSALS, code) ? IMAGE_REFUSALS[code] : IMAGE_REFUSALS.NOT_AN_IMAGE)(context)
   } else if (EXPIRED.includes(code) || (code === 'AccessDenied' && (expired || /expired/i.test(message)))) {
     words = 'The upload ticket expired before the upload finished. Choose Upload to try again with a new one.'
   } else if (REFUSED.includes(code) || status === 403) {

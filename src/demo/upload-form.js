@@ -116,6 +116,13 @@ function showProgress (loaded, total) {
   progress.textContent = `${Math.round((loaded / total) * 100)}%`
 }
 
+/** After a refusal the bar would claim a finished upload: it goes, empty, until the next one starts. */
+function resetProgress () {
+  progressField.hidden = true
+  progress.value = 0
+  progress.textContent = '0%'
+}
+
 function loadImage (img, url) {
   return new Promise((resolve, reject) => {
     img.addEventListener('load', () => resolve(), { once: true })
@@ -205,6 +212,9 @@ async function upload () {
   await postForm(ticket.upload, file, ticketContext, showProgress)
   say('Checking the image…')
   const confirmed = await postJson(`/v1/uploads/${encodeURIComponent(ticket.uploadId)}/complete`, undefined, { ...ticketContext, now: Date.now() })
+  // Saved: the "not saved yet" preview gives way to the saved picture, and the input is ready for another one.
+  showPreview(undefined)
+  input.value = ''
   say('Saved. Loading your new profile picture…')
   await showConfirmed(confirmed)
   say('Saved. Your new profile picture is shown below.')
@@ -213,7 +223,7 @@ async function upload () {
 
 input.addEventListener('change', () => {
   clearMessages()
-  progressField.hidden = true
+  resetProgress()
   const file = input.files?.[0]
   const problem = file === undefined ? undefined : describeFileProblem(file, limits())
   if (problem !== undefined) {
@@ -232,6 +242,7 @@ form.addEventListener('submit', (event) => {
   setBusy(true)
   upload().catch((err) => {
     say('')
+    resetProgress()
     showError(err instanceof Problem ? err.message : `Something went wrong: ${err.message}`)
     if (err.aboutFile === true) input.focus()
   }).finally(() => setBusy(false))

@@ -1,32 +1,54 @@
 // The one error handler: catalogue errors keep their code and message; validation errors name the field;
-// anything unexpected is logged and answered with a generic 500 that echoes nothing internal.
+// Fastify's own refusals get catalogue codes (fastify-errors.ts); anything unexpected is logged and answered with a
+// generic 500 that echoes nothing internal.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { AppError, errorBody, ErrorCodes } from '../errors.js'
+import { AppError, appError, errorBody, ErrorCodes } from '../errors.js'
+import { bodyNotAnObject, codeForStatus, fromFastifyError } from './fastify-errors.js'
+import type { RouteMethods } from './route-methods.js'
 
 export function errorHandler (err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof AppError) {
-    if (err.statusCode >= 500 && err.code !== 'BUSY') req.log.error({ err }, 'request failed')
-    if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
-    return reply.code(err.statusCode).send(errorBody(err.statusCode, err.code, err.message))
+  const known = err instanceof AppError ? err : fromFastifyError(err, req) ?? validationError(err, req)
+  if (known !== undefined) {
+    if (known.statusCode >= 500 && known.code !== 'BUSY') req.log.error({ err }, 'request failed')
+    if (known.retryAfter !== undefined) reply.header('retry-after', String(known.retryAfter))
+    return reply.code(known.statusCode).send(errorBody(known.statusCode, known.code, known.message))
   }
   const fe = err as FastifyError
-  if (fe.validation !== undefined) {
-    const first = fe.validation[0]
-    const where = fe.validationContext ?? 'request'
-    const field = first?.instancePath ? `${where}${first.instancePath}` : where
-    const extra = first?.keyword === 'additionalProperties' ? ` "${String((first.params as { additionalProperty?: string }).additionalProperty)}"` : ''
-    const message = `${field} ${first?.message ?? 'is invalid'}${extra}`
-    return reply.code(400).send(errorBody(400, 'VALIDATION', message))
-  }
   const status = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : isUnavailable(fe) ? 503 : 500
-  if (status < 500) return reply.code(status).send(errorBody(status, fe.code ?? 'BAD_REQUEST', fe.message))
+  // A plugin's client error (a static file's range or condition): the catalogue's code and words for its status.
+  if (status < 500) {
+    const code = codeForStatus(status)
+    return reply.code(status).send(errorBody(status, code, ErrorCodes[code].status === status ? ErrorCodes[code].message : fe.message))
+  }
   req.log.error({ err }, 'request failed')
   const code = status === 503 ? 'UNAVAILABLE' : 'INTERNAL'
   return reply.code(status).send(errorBody(status, code, ErrorCodes[code].message))
 }
 
-export function notFoundHandler (req: FastifyRequest, reply: FastifyReply) {
-  return reply.code(404).send(errorBody(404, 'NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}; see /docs`))
+/** A schema validation failure: the first field named, or the body said to be no JSON object at all. */
+function validationError (fe: FastifyError, req: FastifyRequest): AppError | undefined {
+  if (fe.validation === undefined) return undefined
+  const first = fe.validation[0]
+  const where = fe.validationContext ?? 'request'
+  if (where === 'body' && !first?.instancePath && first?.keyword === 'type') return bodyNotAnObject(req)
+  const field = first?.instancePath ? `${where}${first.instancePath}` : where
+  const extra = first?.keyword === 'additionalProperties' ? ` "${String((first.params as { additionalProperty?: string }).additionalProperty)}"` : ''
+  return Object.assign(appError('VALIDATION'), { message: `${field} ${first?.message ?? 'is invalid'}${extra}` })
+}
+
+/**
+ * No route for this method and path: 405 with Allow when the path has routes for other methods, else 404.
+ */
+export function notFoundHandler (routes: RouteMethods) {
+  return function notFound (req: FastifyRequest, reply: FastifyReply) {
+    const path = req.url.split('?')[0] ?? '/'
+    const allowed = routes.allowed(path)
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
+      const err = appError('METHOD_NOT_ALLOWED', `${path} takes ${allowed.join(', ')}, not ${req.method}`)
+      return reply.code(405).header('allow', allowed.join(', ')).send(errorBody(405, err.code, err.message))
+    }
+    return reply.code(404).send(errorBody(404, 'NOT_FOUND', `no route for ${req.method} ${path}; see /docs`))
+  }
 }
 
 // A dependency that cannot be reached (database down, network reset) is worth a retry: 503, not 500.

@@ -13,7 +13,7 @@ const completeRoute: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Confirm an upload once the browser has posted the form',
       description: 'Checks that the object exists, its size, and that it really is an image of the declared type within MAX_IMAGE_PIXELS and MAX_IMAGE_FRAMES; publishes a clean copy (re-encoded, oriented, sRGB, no metadata, fitted into IMAGE_MAX_SIDE) with its square variants and placeholder; then confirms it and queues the image.confirmed webhook. Idempotent. Browsers count against BROWSER_RATE_LIMIT per client address (default 120 per minute, with the development upload); a request with a service token does not.',
       params: UploadParams,
-      response: { 200: Type.Ref('Confirmed'), ...errors(400, 404, 409, 410, 422, 429, 503) }
+      response: { 200: Type.Ref('Confirmed'), ...errors(400, 404, 409, 410, 415, 422, 429, 503) }
     }
   }, async (req) => await app.uploads.complete(req.params.uploadId))
 }

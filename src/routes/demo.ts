@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { requestOrigin } from '../plugins/request-origin.js'
 import { formatNames, formatOfType } from '../uploads/formats.js'
 import { errors } from './schemas.js'
 
@@ -42,6 +43,9 @@ const demoRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const assets = new Map(await Promise.all(Object.entries(ASSET_FILES).map(async ([name, { type, file }]) =>
     [name, { type, body: await readFile(file) }] as const)))
   const origins = app.objects.browserOrigins().join(' ')
+  // Whether the service takes the form itself at PUBLIC_BASE_URL/uploads, without a path before it (behind a proxy
+  // that adds one, the page's own address may not lead to the service's /uploads): see POST /demo/ticket.
+  const ownForm = app.objects.kind === 'local' && new URL(app.config.publicBaseUrl).pathname === '/'
   // No inline script or style anywhere, so the policy can be strict. Images: the chosen file's preview (blob:),
   // the ThumbHash placeholder the page decodes (data:) and the storage's.
   const csp = `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data: ${origins}; connect-src 'self' ${origins}; ` +
@@ -77,11 +81,16 @@ const demoRoutes: FastifyPluginAsyncTypebox = async (app) => {
         contentType: Type.String({ minLength: 1, maxLength: 100 }),
         contentLength: Type.Integer({ minimum: 1 })
       }, { additionalProperties: false }),
-      response: { 201: Type.Ref('UploadTicket'), ...errors(400, 413, 429) }
+      response: { 201: Type.Ref('UploadTicket'), ...errors(400, 413, 415, 429) }
     }
   }, async (req, reply) => {
     reply.code(201)
-    return await app.uploads.create({ ownerId: DEMO_OWNER, ...req.body })
+    const ticket = await app.uploads.create({ ownerId: DEMO_OWNER, ...req.body })
+    // The service takes the form itself (development): the page posts it back to the address it was opened at
+    // (127.0.0.1, a LAN address), which reaches this instance, rather than PUBLIC_BASE_URL's (by default
+    // localhost), which would be another origin that CORS_ORIGINS does not list. The signed fields name no host.
+    const origin = ownForm ? requestOrigin(req) : undefined
+    return origin === undefined ? ticket : { ...ticket, upload: { ...ticket.upload, url: `${origin}/uploads` } }
   })
 }
 export default demoRoutes

@@ -1,5 +1,7 @@
 // Operations: liveness, readiness (storage and database), Prometheus metrics, the OpenAPI document.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { servedBy } from '../openapi.js'
+import { requestOrigin } from '../plugins/request-origin.js'
 import { Health, Readiness } from './schemas.js'
 
 const READY_TIMEOUT_MS = 3000
@@ -50,6 +52,6 @@ const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return await reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics())
   })
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', { schema: { hide: true } }, async (req) => servedBy(app.swagger(), requestOrigin(req)))
 }
 export default opsRoutes

@@ -51,10 +51,11 @@ const sentence = (text: string) => text.charAt(0).toUpperCase() + text.slice(1) 
 
 /** The S3 answer to an error thrown while handling the upload endpoint (never internal detail for a 5xx). */
 export function s3Refusal (err: unknown): S3Refusal & { retryAfter?: number } {
-  // Fastify refuses a body its parsers do not take (JSON, text, unknown types) before the route runs: for S3 that
-  // is a POST that is not multipart/form-data.
+  // A body the parsers refuse (JSON that does not parse, text, other types: plugins/body-parsers.ts) before the
+  // route runs: for S3 that is a POST that is not multipart/form-data.
   const fe = err as Partial<FastifyError>
-  const refused = !(err instanceof AppError) && typeof fe.code === 'string' && fe.code.startsWith('FST_ERR_CTP_') ? appError('NOT_MULTIPART') : err
+  const notParsed = err instanceof AppError ? err.code === 'UNSUPPORTED_MEDIA_TYPE' : typeof fe.code === 'string' && fe.code.startsWith('FST_ERR_CTP_')
+  const refused = notParsed ? appError('NOT_MULTIPART') : err
   const status = refused instanceof AppError ? refused.statusCode : typeof fe.statusCode === 'number' ? fe.statusCode : 500
   const retryAfter = refused instanceof AppError ? refused.retryAfter : undefined
   if (status === 429) return { ...SLOW_DOWN, message: joined(SLOW_DOWN.message, (refused as Error).message), ...(retryAfter !== undefined ? { retryAfter } : {}) }

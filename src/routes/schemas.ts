@@ -28,20 +28,21 @@ export const RATE_LIMIT_HEADERS = {
 /** Response schemas for the error statuses a route can answer. */
 export function errors (...statuses: number[]): Record<number, TSchema> {
   const text: Record<number, string> = {
-    400: 'the request is not valid (the message names the field)',
+    400: 'the request is not valid: VALIDATION (the message names the field), BODY_INVALID (the body is not a JSON object), BAD_URL',
     401: 'missing or invalid bearer token',
     403: 'the form breaks the signed policy',
     404: 'unknown upload',
     409: 'nothing uploaded yet (NOT_UPLOADED)',
     410: 'the ticket expired, or the image is gone',
-    413: 'declared length too large',
+    413: 'declared length too large (TOO_LARGE), or a JSON body over 64 KiB (BODY_TOO_LARGE)',
+    415: 'the body is not JSON (UNSUPPORTED_MEDIA_TYPE): send it with Content-Type: application/json, or send none where the operation takes none',
     422: 'not a usable image of the declared type: NOT_AN_IMAGE, IMAGE_CORRUPT, TOO_MANY_PIXELS, TOO_MANY_FRAMES, BAD_DIMENSIONS or SIZE_OUT_OF_RANGE (the upload is rejected and its file deleted)',
     429: 'rate limited (RATE_LIMITED; the message names the limit): retry after Retry-After seconds',
     503: 'a dependency is unavailable (UNAVAILABLE), or too many images are being processed (BUSY); retry after Retry-After'
   }
   // The catalogue entry each status is most often answered with: the response's example.
   const typical: Record<number, ErrorCode> = {
-    400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'SIGNATURE_MISMATCH', 404: 'UPLOAD_NOT_FOUND', 409: 'NOT_UPLOADED', 410: 'TICKET_EXPIRED', 413: 'TOO_LARGE', 422: 'NOT_AN_IMAGE', 429: 'RATE_LIMITED', 503: 'UNAVAILABLE'
+    400: 'VALIDATION', 401: 'UNAUTHORIZED', 403: 'SIGNATURE_MISMATCH', 404: 'UPLOAD_NOT_FOUND', 409: 'NOT_UPLOADED', 410: 'TICKET_EXPIRED', 413: 'TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 422: 'NOT_AN_IMAGE', 429: 'RATE_LIMITED', 503: 'UNAVAILABLE'
   }
   return Object.fromEntries(statuses.map((s) => [s, s === 429 ? { ...errorRef(text[s] ?? 'error', typical[s]), headers: RATE_LIMIT_HEADERS } : errorRef(text[s] ?? 'error', typical[s])]))
 }

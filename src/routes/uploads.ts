@@ -15,7 +15,7 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Returns the form (url + fields) a browser posts the image with: an S3 presigned POST in production, the service\'s own upload endpoint in development. At most TICKET_RATE_LIMIT tickets per ownerId (default 30 per 30 minutes, shared by every replica with REDIS_URL); the RateLimit-* headers say what is left.',
       security: Bearer,
       body: CreateUploadBody,
-      response: { 201: Type.Ref('UploadTicket'), ...errors(400, 401, 413, 429) }
+      response: { 201: Type.Ref('UploadTicket'), ...errors(400, 401, 413, 415, 429) }
     }
   }, async (req, reply) => {
     const ticket = await app.uploads.create(req.body)

@@ -60,6 +60,7 @@ t.test('refusals in words, with what the server said', async (t) => {
     ['two files', 400, xml('IncorrectNumberOfFilesInPostRequest'), context, /^The storage refused the upload/],
     ['type not allowed', 400, '{"code":"CONTENT_TYPE_NOT_ALLOWED","message":"no"}', context, /^This kind of file is not accepted\. Choose a JPEG, PNG, WebP or GIF image\./],
     ['not the declared type', 422, '{"code":"NOT_AN_IMAGE","message":"declared image/png"}', context, /^The file is not a real PNG image/],
+    ['a 422 without a code', 422, '', context, /^The file is not a real PNG image/],
     ['AWS expired policy', 403, xml('AccessDenied', 'Invalid according to Policy: Policy expired.'), context, /^The upload ticket expired/],
     ['RGW expired policy (no message; the ticket says so)', 403, xml('AccessDenied'), expired, /^The upload ticket expired/],
     ['development expired policy', 403, '{"code":"POLICY_EXPIRED","message":"the upload policy has expired"}', context, /^The upload ticket expired/],
@@ -75,4 +76,20 @@ t.test('refusals in words, with what the server said', async (t) => {
     ['anything else', 418, '', context, /^The upload failed \(status 418\)\.$/]
   ]
   for (const [name, status, body, ctx, words] of cases) t.match(describeServerError(status, body, ctx), words, name)
+})
+
+t.test('image refusals (422): words of their own, without the server\'s technical text', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['NOT_AN_IMAGE', 'The file is not a real PNG image: its contents do not match its type. Choose another image.'],
+    ['IMAGE_CORRUPT', 'The file is damaged or incomplete, so it cannot be read as an image. Choose another image.'],
+    ['TOO_MANY_PIXELS', 'The picture has too many pixels. Choose a smaller picture.'],
+    ['BAD_DIMENSIONS', 'The picture is too wide or too tall. Choose a smaller picture.'],
+    ['TOO_MANY_FRAMES', 'The animation has too many frames. Choose a shorter animation or a still image.'],
+    ['SIZE_OUT_OF_RANGE', 'The file arrived with another size than announced. Choose Upload to try again.'],
+    ['SOMETHING_NEW', 'The file is not a real PNG image: its contents do not match its type. Choose another image.']
+  ]
+  for (const [code, words] of cases) {
+    const body = JSON.stringify({ statusCode: 422, error: 'Unprocessable Entity', code, message: 'the uploaded bytes are not the declared image type; the file was removed: libvips says …' })
+    t.equal(describeServerError(422, body, context), words, code)
+  }
 })

@@ -31,6 +31,7 @@ t.test('keyboard only: pick, preview, upload, confirm, see the image; the webhoo
   await pick(page, { name: 'avatar.jpg', mimeType: 'image/jpeg', buffer: image })
   await page.waitForFunction(() => (document.getElementById('preview') as HTMLImageElement).naturalWidth > 0)
   t.match(await text(page, '#status'), /avatar\.jpg .* is ready/, 'the choice is announced')
+  t.equal(await page.isVisible('text=Preview: not saved yet'), true, 'the preview says it is not saved yet')
 
   await page.keyboard.press('Tab')
   t.equal(await page.evaluate(() => document.activeElement?.id), 'upload', 'Upload follows the file input in tab order')
@@ -63,11 +64,30 @@ t.test('keyboard only: pick, preview, upload, confirm, see the image; the webhoo
   t.equal(after.focused, 'result-heading', 'focus moves to the result')
   t.match(await text(page, '#status'), /Saved/, 'success is announced')
   t.equal(await text(page, '#error'), '', 'no error')
+  t.equal(await page.isVisible('text=not saved yet'), false, 'nothing says "not saved yet" any more: the preview gave way to the saved picture')
 
   await demoImageConfirmed(t, receiver, base, confirmed)
 
   t.ok(await keepScreenshot(page, 'demo-dev'), 'screenshot kept in test-artifacts/')
   t.same(problems, [], 'no script errors or CSP violations')
+})
+
+t.test('opened at 127.0.0.1, the address the log prints, while PUBLIC_BASE_URL is its default (localhost)', async (t) => {
+  const browser = await launchChromium(t)
+  if (browser === undefined) return
+  const { app, base } = await listen(t, { PUBLIC_BASE_URL: undefined })
+  t.equal(app.config.publicBaseUrl, `http://localhost:${new URL(base).port}`, 'the default PUBLIC_BASE_URL')
+  t.match(base, /^http:\/\/127\.0\.0\.1:/)
+  const { page, problems } = await openPage(t, browser, `${base}/demo`)
+  const ticket = page.waitForResponse((res) => res.url() === `${base}/demo/ticket`)
+  await pickAndUpload(page, { name: 'avatar.jpg', mimeType: 'image/jpeg', buffer: await jpeg(320, 240) })
+  t.equal((await (await ticket).json() as { upload: { url: string } }).upload.url, `${base}/uploads`, 'the form goes back to the address the page was opened at')
+  await page.waitForFunction(() => document.getElementById('status')!.textContent?.startsWith('Saved. Your') === true || document.getElementById('error')!.textContent !== '')
+  t.equal(await text(page, '#error'), '', 'no error (it used to be a CORS refusal: "could not reach the server")')
+  t.match(await text(page, '#status'), /^Saved\. Your new profile picture is shown below\.$/, 'saved')
+  await page.waitForFunction(() => { const img = document.getElementById('final') as HTMLImageElement; return img.complete && img.naturalWidth > 0 })
+  t.match(await page.getAttribute('#final', 'src'), new RegExp(`^http://localhost:${new URL(base).port}/uploads/profile/[0-9a-f]{32}\\.jpg$`), 'the image is shown from its PUBLIC_BASE_URL address')
+  t.same(problems, [], 'no CORS refusal, script error or CSP violation')
 })
 
 t.test('a small image: smaller squares, said so', async (t) => {
@@ -135,11 +155,16 @@ t.test('refusals are told in words', async (t) => {
     t.equal(await text(page, '[role="alert"]'), '“drawing.svg” is not an image this page accepts (its type is image/svg+xml). Choose a JPEG, PNG, WebP or GIF image.')
   })
 
-  await t.test('wrong type: the bytes are not what the name says (server check)', async (t) => {
+  await t.test('wrong type: the bytes are not what the name says (server check, 422)', async (t) => {
+    const refused = page.waitForResponse((res) => /\/complete$/.test(res.url()))
     await pickAndUpload(page, { name: 'fake.png', mimeType: 'image/png', buffer: gif })
+    t.equal((await refused).status(), 422, 'completion refused the bytes')
     await page.waitForFunction(() => document.getElementById('error')!.textContent !== '')
-    t.match(await text(page, '[role="alert"]'), /^The file is not a real PNG image: its contents do not match its type\. Choose another image\. \(The server said: “the uploaded bytes are not the declared image type/)
+    t.equal(await text(page, '[role="alert"]'), 'The file is not a real PNG image: its contents do not match its type. Choose another image.',
+      'in words alone: the server\'s technical text is not repeated')
     t.equal(await page.isHidden('#result'), true, 'nothing shown as saved')
+    const bar = await page.evaluate(() => ({ hidden: document.getElementById('progress-field')!.hidden, value: (document.getElementById('progress') as HTMLProgressElement).value }))
+    t.same(bar, { hidden: true, value: 0 }, 'the progress bar is reset, not left full')
   })
 })
 

@@ -39,7 +39,10 @@ export async function build (t: Test, env: Record<string, string | undefined> = 
   return app
 }
 
-/** Builds the app and listens on an ephemeral port; PUBLIC_BASE_URL follows the port. */
+/**
+ * Builds the app and listens on an ephemeral port; PUBLIC_BASE_URL follows the port (`PUBLIC_BASE_URL: undefined`:
+ * the service's default, http://localhost:{port}).
+ */
 export async function listen (t: Test, env: Record<string, string | undefined> = {}, opts: BuildOptions = {}): Promise<{ app: App, base: string }> {
   // The port is only known after listen, and the URLs the app issues depend on it: reserve one first.
   const { createServer } = await import('node:net')
@@ -50,7 +53,7 @@ export async function listen (t: Test, env: Record<string, string | undefined> =
     })
   })
   const base = `http://127.0.0.1:${port}`
-  const app = await build(t, { PUBLIC_BASE_URL: base, ...env }, opts)
+  const app = await build(t, { PUBLIC_BASE_URL: base, PORT: String(port), ...env }, opts)
   await app.listen({ host: '127.0.0.1', port })
   return { app, base }
 }
