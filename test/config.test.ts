@@ -1,5 +1,7 @@
 // The environment → Config: defaults, modes, and bad values named in the error.
 import t from 'tap'
+import { availableParallelism } from 'node:os'
+import { DEFAULT_IMAGE_CONCURRENCY } from '../src/images/concurrency.js'
 import { ConfigError, EnvSchema, loadConfig, modeOf } from '../src/config.js'
 
 t.test('embedded defaults: development, local folder, SQLite', async (t) => {
@@ -89,7 +91,8 @@ t.test('bad values stop the start, naming the variable and what it expects', asy
 
 t.test('image settings: defaults, ranges named in the message', async (t) => {
   const c = loadConfig({}, () => 'random-secret')
-  t.match(c.images, { maxPixels: 40_000_000, maxFrames: 100, maxSide: 1024, variants: [64, 128, 256, 512], variantFormat: { id: 'webp' }, concurrency: 2, queueLimit: 64 })
+  t.match(c.images, { maxPixels: 40_000_000, maxFrames: 100, maxSide: 1024, variants: [64, 128, 256, 512], variantFormat: { id: 'webp' }, concurrency: DEFAULT_IMAGE_CONCURRENCY, queueLimit: 64 })
+  t.equal(DEFAULT_IMAGE_CONCURRENCY, Math.min(8, Math.max(2, availableParallelism() + 1)), 'one per core plus one, 2 to 8')
   t.same(loadConfig({ IMAGE_VARIANTS: '512, 64,64' }).images.variants, [64, 512], 'sorted, without duplicates')
   t.same(loadConfig({ IMAGE_VARIANTS: '' }).images.variants, [], 'set but empty: none')
   t.equal(loadConfig({ IMAGE_VARIANT_FORMAT: 'avif' }).images.variantFormat.contentType, 'image/avif')
