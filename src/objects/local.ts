@@ -1,10 +1,10 @@
 // Development storage, laid out like the production bucket: posted forms land privately in
 // {UPLOADS_DIR}/.staging/ (S3's incoming/ keys), completion publishes what the image pipeline made into
-// {UPLOADS_DIR}/profile/, the only folder @fastify/static serves. Every file is written to {UPLOADS_DIR}/.incoming/
+// {UPLOADS_DIR}/profile/, the only folder served (routes/local-files.ts). Every file is written to {UPLOADS_DIR}/.incoming/
 // first and renamed into place whole, so a partial file is never seen.
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync, readdirSync, rmSync } from 'node:fs'
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -13,7 +13,7 @@ import { appError } from '../errors.js'
 import { stagingKey } from '../uploads/keys.js'
 import { formConditions, policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
-import { safePath } from './safe-path.js'
+import { fileStat, openFile, safePath } from './safe-path.js'
 import type { StagedObject, ObjectStore, StoredObject, UploadTarget, UploadTicket } from './object-store.js'
 
 /** The local "bucket": the policy format is S3's, signed with UPLOAD_SIGNING_SECRET. */
@@ -105,14 +105,15 @@ export class LocalStorage implements ObjectStore {
   }
 
   async read (key: string, maxBytes: number): Promise<StagedObject | undefined> {
-    const head = await this.head(key)
-    if (head === undefined || head.size > maxBytes) return head
+    const path = this.fileOf(key)
+    // Opened once: the size and the bytes are the same file's (a concurrent completion may remove it meanwhile).
+    const file = path === undefined ? undefined : await openFile(path)
+    if (file === undefined) return undefined
     try {
-      return { size: head.size, body: await readFile(this.pathOf(key)) }
-    } catch (err) {
-      // Removed between the two calls (a concurrent completion finished).
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
+      const { size } = file.stat
+      return size > maxBytes ? { size } : { size, body: await file.handle.readFile() }
+    } finally {
+      await file.handle.close()
     }
   }
 
@@ -141,14 +142,8 @@ export class LocalStorage implements ObjectStore {
 
   async head (key: string): Promise<StoredObject | undefined> {
     const path = this.fileOf(key)
-    if (path === undefined) return undefined
-    try {
-      const s = await stat(path)
-      return s.isFile() ? { size: s.size } : undefined
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    }
+    const stat = path === undefined ? undefined : await fileStat(path)
+    return stat === undefined ? undefined : { size: stat.size }
   }
 
   async delete (key: string): Promise<void> {
