@@ -82,7 +82,7 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   enableDecoders(config.upload.allowedContentTypes.map((t) => formatOfType(t) as ImageFormat))
-  const metrics = createMetrics()
+  const metrics = createMetrics(opts.accessLog?.failures)
   const records = opts.records ?? await createRecordStore(config, app.log)
   if (opts.records === undefined) opened.push(records)
   const backend = opts.objects ?? await createObjectBackend(config)
