@@ -4,7 +4,7 @@
 // first and renamed into place whole, so a partial file is never seen.
 import { createHash, randomUUID } from 'node:crypto'
 import { mkdirSync, readdirSync, rmSync } from 'node:fs'
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { open, rename, rm, stat, statfs, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -14,6 +14,7 @@ import { stagingKey } from '../uploads/keys.js'
 import { formConditions, policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
 import { fileStat, openFile, safePath } from './safe-path.js'
+import { writeProbe } from '../write-probe.js'
 import type { StagedObject, ObjectStore, StoredObject, UploadTarget, UploadTicket } from './object-store.js'
 
 /** The local "bucket": the policy format is S3's, signed with UPLOAD_SIGNING_SECRET. */
@@ -153,6 +154,17 @@ export class LocalStorage implements ObjectStore {
 
   async check (): Promise<void> {
     await stat(this.profileDir)
+  }
+
+  /**
+   * Room for one upload of MAX_UPLOAD_BYTES, and a temporary file can be written where every write starts (a full
+   * disk, a read-only or foreign-owned folder fail here, not in the middle of an upload).
+   */
+  async checkWrites (): Promise<void> {
+    const { bavail, bsize } = await statfs(this.incomingDir)
+    if (bavail * bsize < this.config.upload.maxBytes) throw new Error(`ENOSPC: less than MAX_UPLOAD_BYTES (${this.config.upload.maxBytes} bytes) free under UPLOADS_DIR`)
+    // A temporary file's name: a probe left by a killed process goes with the other leftovers.
+    await writeProbe(this.tempPath())
   }
 
   async close (): Promise<void> {}

@@ -45,5 +45,7 @@ export interface ObjectStore {
   delete (key: string): Promise<void>
   /** Readiness: throws when the storage cannot be reached. */
   check (): Promise<void>
+  /** Readiness, where the service writes uploads itself: throws when it cannot (a full disk, a read-only folder). */
+  checkWrites? (): Promise<void>
   close (): Promise<void>
 }

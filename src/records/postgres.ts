@@ -258,6 +258,12 @@ export class PostgresStore implements RecordStore {
     await this.pool.query({ text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig)
   }
 
+  /** A standby (after a failover the URL may lead to one) or a read-only default refuses every write. */
+  async checkWrites () {
+    const { rows: [row] } = await this.pool.query<{ readOnly: boolean }>({ text: 'SELECT pg_is_in_recovery() OR current_setting(\'transaction_read_only\') = \'on\' AS "readOnly"', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig)
+    if (row?.readOnly !== false) throw new Error('PostgreSQL is read-only (a standby, or default_transaction_read_only)')
+  }
+
   async close () {
     this.inserts.flushNow()
     await Promise.allSettled([...this.inFlight])

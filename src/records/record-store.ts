@@ -127,6 +127,9 @@ export interface RecordStore {
   redriveEvent (id: string, now: Date): Promise<boolean>
   countEvents (): Promise<Record<EventStatus, number>>
 
+  /** Readiness: throws when the store cannot be reached. */
   ping (): Promise<void>
+  /** Readiness: throws when the store cannot take writes (a full disk under SQLite, a read-only PostgreSQL). */
+  checkWrites (): Promise<void>
   close (): Promise<void>
 }

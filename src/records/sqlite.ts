@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3'
 import { mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeProbe } from '../write-probe.js'
 import { migrate } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
 import { WalSync, type SyncFn } from './wal-sync.js'
@@ -284,6 +285,9 @@ export class SqliteStore implements RecordStore {
     if (this.wal.failed !== undefined) throw this.wal.failed
     this.db.prepare('SELECT 1').get()
   }
+
+  /** Its folder takes a block: any commit may need one (the WAL grows until a checkpoint). */
+  async checkWrites () { await writeProbe(`${this.db.name}-ready-probe`) }
 
   async close () {
     // Tickets queued just now are committed, and what is committed is flushed, before the connection closes.
