@@ -29,7 +29,7 @@ import { openapiDocument } from './openapi.js'
 import { enableDecoders } from './images/decoders.js'
 import { formatOfType, type ImageFormat } from './uploads/formats.js'
 import rateLimits from './limits/rate-limits.js'
-import { capConnections, serverOptions } from './limits/server-caps.js'
+import { capConnections, REQUEST_TIMEOUT_MS, serverOptions } from './limits/server-caps.js'
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
 
@@ -71,8 +71,8 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
     },
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
-    // Slow clients cannot hold sockets forever (a 5 MiB upload at 150 kbit/s still fits).
-    requestTimeout: 300_000,
+    // Slow clients cannot hold sockets forever.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // Idle and header timeouts; which proxies give req.ip, the address browser rate limits count by (docs/limits.md).
     ...serverOptions(config.server),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

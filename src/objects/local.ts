@@ -1,9 +1,10 @@
 // Development storage, laid out like the production bucket: posted forms land privately in
 // {UPLOADS_DIR}/.staging/ (S3's incoming/ keys), completion publishes what the image pipeline made into
 // {UPLOADS_DIR}/profile/, the only folder served (routes/local-files.ts). Every file is written to {UPLOADS_DIR}/.incoming/
-// first and renamed into place whole, so a partial file is never seen.
-import { createHash, randomUUID } from 'node:crypto'
-import { mkdirSync, readdirSync, rmSync } from 'node:fs'
+// first and renamed into place whole, so a partial file is never seen; what a killed process left there, and staged
+// uploads nothing settled, are removed at start and by the sweeper (local-leftovers.ts).
+import { createHash } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
 import { open, rename, rm, stat, statfs, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -15,6 +16,7 @@ import { formConditions, policyExpiry, signPostPolicy, verifyPostPolicy, type Cr
 import { publicUrlBuilder } from './public-url.js'
 import { fileStat, openFile, safePath } from './safe-path.js'
 import { writeProbe } from '../write-probe.js'
+import { partName, removeLeftovers, STAGING_MARGIN_MS } from './local-leftovers.js'
 import type { StagedObject, ObjectStore, StoredObject, UploadTarget, UploadTicket } from './object-store.js'
 
 /** The local "bucket": the policy format is S3's, signed with UPLOAD_SIGNING_SECRET. */
@@ -35,8 +37,6 @@ export class LocalStorage implements ObjectStore {
     this.stagingDir = resolve(config.upload.dir, '.staging')
     this.incomingDir = resolve(config.upload.dir, '.incoming')
     for (const dir of [this.profileDir, this.stagingDir, this.incomingDir]) mkdirSync(dir, { recursive: true })
-    // Files still being written when a process was killed; nothing reads them (the folder belongs to this process).
-    for (const name of readdirSync(this.incomingDir)) if (name.endsWith('.part')) rmSync(join(this.incomingDir, name), { force: true })
     this.credentials = { accessKeyId: 'local', secretAccessKey: config.upload.signingSecret }
     this.publicUrl = publicUrlBuilder(config)
     this.uploadUrl = `${config.publicBaseUrl}/uploads`
@@ -130,7 +130,17 @@ export class LocalStorage implements ObjectStore {
   }
 
   private tempPath (): string {
-    return join(this.incomingDir, `${randomUUID()}.part`)
+    return join(this.incomingDir, partName())
+  }
+
+  /**
+   * Temporary files whose writer died and staged uploads older than any ticket lives (local-leftovers.ts); at start
+   * (`starting`, the factory) and by the sweeper.
+   */
+  async removeLeftovers (now: Date, starting = false): Promise<number> {
+    const { ttlSeconds, graceSeconds } = this.config.upload
+    const stagingMaxAgeMs = (ttlSeconds + graceSeconds) * 1000 + STAGING_MARGIN_MS
+    return await removeLeftovers({ incoming: this.incomingDir, staging: this.stagingDir, stagingMaxAgeMs }, now, starting)
   }
 
   /** Keys carry the production prefix (one form for both modes); staging keys live in .staging/, the rest in profile/. */
