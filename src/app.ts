@@ -32,7 +32,7 @@ import { requestOrigin } from './plugins/request-origin.js'
 import { enableDecoders } from './images/decoders.js'
 import { formatOfType, type ImageFormat } from './uploads/formats.js'
 import rateLimits from './limits/rate-limits.js'
-import { capConnections, serverOptions } from './limits/server-caps.js'
+import { capConnections, REQUEST_TIMEOUT_MS, serverOptions } from './limits/server-caps.js'
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>
 
@@ -74,8 +74,8 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
     },
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
-    // Slow clients cannot hold sockets forever (a 5 MiB upload at 150 kbit/s still fits).
-    requestTimeout: 300_000,
+    // Slow clients cannot hold sockets forever.
+    requestTimeout: REQUEST_TIMEOUT_MS,
     // Idle and header timeouts; which proxies give req.ip, the address browser rate limits count by (docs/limits.md).
     ...serverOptions(config.server),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -87,7 +87,7 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   enableDecoders(config.upload.allowedContentTypes.map((t) => formatOfType(t) as ImageFormat))
-  const metrics = createMetrics()
+  const metrics = createMetrics(opts.accessLog?.failures)
   const records = opts.records ?? await createRecordStore(config, app.log)
   if (opts.records === undefined) opened.push(records)
   const backend = opts.objects ?? await createObjectBackend(config)

@@ -1,5 +1,6 @@
 // pino options: JSON logs with request ids; credentials never reach a log line.
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import { writeSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { jsonString } from './json-string.js'
 
@@ -33,23 +34,78 @@ export function loggerOptions (level: string, stream?: LogStream): NonNullable<F
   }
 }
 
-export interface LogStream { write: (line: string) => void }
+export interface LogStream {
+  write: (line: string) => void
+  /** Writes that failed so far (their lines were dropped): log_write_failures_total. */
+  failures?: () => number
+}
+
+/** Writes as much as it can now; returns what is left when the output takes no more yet, throws when it fails. */
+export type LogSink = (text: string | Buffer) => Buffer | undefined
+
+/**
+ * A file descriptor written with write(2) directly. process.stdout is not used: on a file, one failed write
+ * (ENOSPC) destroys it for good, and its unhandled 'error' event ends the process.
+ */
+export function fdSink (fd: number): LogSink {
+  return (text) => {
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text
+    let done = 0
+    while (done < bytes.length) {
+      try {
+        done += writeSync(fd, bytes, done)
+      } catch (err) {
+        // A non-blocking pipe that is full: the rest waits (never block the event loop on a slow reader).
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return bytes.subarray(done)
+        throw err
+      }
+    }
+    return undefined
+  }
+}
+
+/** Most bytes held back for an output that takes no more (a log reader that stalled); beyond it they are dropped. */
+const MAX_HELD_BYTES = 1 << 20
 
 /**
  * stdout for the logger, written in blocks instead of line by line: each write is a system call on the request
  * path, and one per turn of the event loop still cost 2-3% of a ticket (docs/performance.md). A block is written
  * once it holds `bytes` characters, or `ms` after its first line, and whatever is pending is written on exit, so
  * an exception that ends the process loses no line; only a process killed outright loses the last `ms`.
+ * A failed write (a full disk, a closed pipe) never reaches the caller: its lines are dropped and counted, and the
+ * first failure of a series is said once on stderr. Logging never takes the service down.
  */
-export function batchedStdout (out: { write: (text: string) => unknown } = process.stdout, limits = { bytes: 16_384, ms: 20 }): LogStream {
+export function batchedStdout (out: LogSink = fdSink(1), limits = { bytes: 16_384, ms: 20 }): LogStream {
   let pending = ''
+  let held: Buffer | undefined
   let timer: NodeJS.Timeout | undefined
+  let failures = 0
+  let failing = false
+  const failed = (err: unknown) => {
+    failures++
+    if (failing) return
+    failing = true
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+    try {
+      writeSync(2, `image-service: writing the log failed (${code}); lines are dropped while it fails (metric log_write_failures_total)\n`)
+    } catch {}
+  }
   const flush = () => {
     if (timer !== undefined) { clearTimeout(timer); timer = undefined }
-    if (pending === '') return
-    const text = pending
+    if (pending === '' && held === undefined) return
+    const text = held === undefined ? pending : Buffer.concat([held, Buffer.from(pending)])
     pending = ''
-    out.write(text)
+    held = undefined
+    try {
+      const rest = out(text)
+      failing = false
+      if (rest === undefined || rest.length === 0) return
+      if (rest.length > MAX_HELD_BYTES) throw Object.assign(new Error('the log reader takes no more'), { code: 'EAGAIN' })
+      held = rest
+      timer = setTimeout(flush, limits.ms).unref()
+    } catch (err) {
+      failed(err)
+    }
   }
   process.on('exit', flush)
   return {
@@ -57,7 +113,8 @@ export function batchedStdout (out: { write: (text: string) => unknown } = proce
       pending += line
       if (pending.length >= limits.bytes) flush()
       else timer ??= setTimeout(flush, limits.ms).unref()
-    }
+    },
+    failures: () => failures
   }
 }
 

@@ -5,8 +5,10 @@ import { RequestDurations } from './request-durations.js'
 /** Upper bounds of the request-duration buckets, in seconds. */
 export const REQUEST_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-export function createMetrics () {
+/** `logFailures`: the log stream's failed writes so far (logger.ts), read at each scrape. */
+export function createMetrics (logFailures: () => number = () => 0) {
   const registry = new Registry()
+  let countedLogFailures = 0
   collectDefaultMetrics({ register: registry })
   const requests = new RequestDurations(REQUEST_BUCKETS)
   registry.registerMetric(requests.asMetric())
@@ -35,6 +37,16 @@ export function createMetrics () {
       help: 'Time from confirmation to acknowledged delivery',
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 3600],
       registers: [registry]
+    }),
+    logWriteFailures: new Counter({
+      name: 'log_write_failures_total',
+      help: 'Log writes that failed (a full disk, a closed pipe): their lines were dropped, and the service went on',
+      registers: [registry],
+      collect () {
+        const now = logFailures()
+        if (now > countedLogFailures) this.inc(now - countedLogFailures)
+        countedLogFailures = now
+      }
     }),
     outbox: new Gauge({
       name: 'webhook_outbox_events',

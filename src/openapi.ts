@@ -5,7 +5,7 @@ import type { Config } from './config.js'
 import { UploadForm } from './routes/schemas.js'
 import { webhooksDocument } from './routes/webhook-schemas.js'
 
-/** Development images are served by @fastify/static, whose route documents nothing by itself. */
+/** Development images are served by routes/local-files.ts, whose answer (binary) is documented here. */
 const imagePath = {
   get: {
     operationId: 'getProfileImage',

@@ -86,7 +86,7 @@ t.test('consecutive access lines each carry their own method, URL and address', 
 
 t.test('log lines reach stdout in blocks: at the size limit at once, otherwise within the time limit, in order', async (t) => {
   const writes: string[] = []
-  const stream = batchedStdout({ write: (text) => writes.push(text) }, { bytes: 100, ms: 30 })
+  const stream = batchedStdout((text) => { writes.push(String(text)); return undefined }, { bytes: 100, ms: 30 })
   stream.write('one\n')
   stream.write('two\n')
   t.same(writes, [], 'held while the block is small')

@@ -6,6 +6,8 @@ import type { Server } from 'node:http'
 import { Counter, type Registry } from 'prom-client'
 import type { TrustProxy } from './trust-proxy.js'
 
+/** A whole request must arrive within this (a 5 MiB upload at 150 kbit/s still fits). */
+export const REQUEST_TIMEOUT_MS = 300_000
 /** A request's headers must arrive within this (a silent new connection is closed after it too). */
 export const HEADERS_TIMEOUT_MS = 10_000
 /** How often Node looks for connections past the header timeout (its default, 30 s, would let them stay 40 s). */

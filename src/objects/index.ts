@@ -22,6 +22,8 @@ export async function createObjectBackend (config: Config): Promise<ObjectBacken
     import('./local.js'), import('../routes/local-upload.js'), import('../routes/local-files.js')
   ])
   const storage = new LocalStorage(config)
+  // What a process killed mid-upload left (the sweeper does it again while running: another may be killed meanwhile).
+  await storage.removeLeftovers(new Date(), true)
   return {
     objects: storage,
     browserRoutes: async (browser) => { await browser.register(localUploadRoute, { storage }) },

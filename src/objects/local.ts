@@ -1,10 +1,11 @@
 // Development storage, laid out like the production bucket: posted forms land privately in
 // {UPLOADS_DIR}/.staging/ (S3's incoming/ keys), completion publishes what the image pipeline made into
-// {UPLOADS_DIR}/profile/, the only folder @fastify/static serves. Every file is written to {UPLOADS_DIR}/.incoming/
-// first and renamed into place whole, so a partial file is never seen.
-import { createHash, randomUUID } from 'node:crypto'
-import { mkdirSync, readdirSync, rmSync } from 'node:fs'
-import { open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+// {UPLOADS_DIR}/profile/, the only folder served (routes/local-files.ts). Every file is written to {UPLOADS_DIR}/.incoming/
+// first and renamed into place whole, so a partial file is never seen; what a killed process left there, and staged
+// uploads nothing settled, are removed at start and by the sweeper (local-leftovers.ts).
+import { createHash } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { open, rename, rm, stat, statfs, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -13,7 +14,9 @@ import { appError } from '../errors.js'
 import { stagingKey } from '../uploads/keys.js'
 import { formConditions, policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
-import { safePath } from './safe-path.js'
+import { fileStat, openFile, safePath } from './safe-path.js'
+import { writeProbe } from '../write-probe.js'
+import { partName, removeLeftovers, STAGING_MARGIN_MS } from './local-leftovers.js'
 import type { StagedObject, ObjectStore, StoredObject, UploadTarget, UploadTicket } from './object-store.js'
 
 /** The local "bucket": the policy format is S3's, signed with UPLOAD_SIGNING_SECRET. */
@@ -34,8 +37,6 @@ export class LocalStorage implements ObjectStore {
     this.stagingDir = resolve(config.upload.dir, '.staging')
     this.incomingDir = resolve(config.upload.dir, '.incoming')
     for (const dir of [this.profileDir, this.stagingDir, this.incomingDir]) mkdirSync(dir, { recursive: true })
-    // Files still being written when a process was killed; nothing reads them (the folder belongs to this process).
-    for (const name of readdirSync(this.incomingDir)) if (name.endsWith('.part')) rmSync(join(this.incomingDir, name), { force: true })
     this.credentials = { accessKeyId: 'local', secretAccessKey: config.upload.signingSecret }
     this.publicUrl = publicUrlBuilder(config)
     this.uploadUrl = `${config.publicBaseUrl}/uploads`
@@ -105,14 +106,15 @@ export class LocalStorage implements ObjectStore {
   }
 
   async read (key: string, maxBytes: number): Promise<StagedObject | undefined> {
-    const head = await this.head(key)
-    if (head === undefined || head.size > maxBytes) return head
+    const path = this.fileOf(key)
+    // Opened once: the size and the bytes are the same file's (a concurrent completion may remove it meanwhile).
+    const file = path === undefined ? undefined : await openFile(path)
+    if (file === undefined) return undefined
     try {
-      return { size: head.size, body: await readFile(this.pathOf(key)) }
-    } catch (err) {
-      // Removed between the two calls (a concurrent completion finished).
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
+      const { size } = file.stat
+      return size > maxBytes ? { size } : { size, body: await file.handle.readFile() }
+    } finally {
+      await file.handle.close()
     }
   }
 
@@ -128,7 +130,17 @@ export class LocalStorage implements ObjectStore {
   }
 
   private tempPath (): string {
-    return join(this.incomingDir, `${randomUUID()}.part`)
+    return join(this.incomingDir, partName())
+  }
+
+  /**
+   * Temporary files whose writer died and staged uploads older than any ticket lives (local-leftovers.ts); at start
+   * (`starting`, the factory) and by the sweeper.
+   */
+  async removeLeftovers (now: Date, starting = false): Promise<number> {
+    const { ttlSeconds, graceSeconds } = this.config.upload
+    const stagingMaxAgeMs = (ttlSeconds + graceSeconds) * 1000 + STAGING_MARGIN_MS
+    return await removeLeftovers({ incoming: this.incomingDir, staging: this.stagingDir, stagingMaxAgeMs }, now, starting)
   }
 
   /** Keys carry the production prefix (one form for both modes); staging keys live in .staging/, the rest in profile/. */
@@ -141,14 +153,8 @@ export class LocalStorage implements ObjectStore {
 
   async head (key: string): Promise<StoredObject | undefined> {
     const path = this.fileOf(key)
-    if (path === undefined) return undefined
-    try {
-      const s = await stat(path)
-      return s.isFile() ? { size: s.size } : undefined
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw err
-    }
+    const stat = path === undefined ? undefined : await fileStat(path)
+    return stat === undefined ? undefined : { size: stat.size }
   }
 
   async delete (key: string): Promise<void> {
@@ -158,6 +164,17 @@ export class LocalStorage implements ObjectStore {
 
   async check (): Promise<void> {
     await stat(this.profileDir)
+  }
+
+  /**
+   * Room for one upload of MAX_UPLOAD_BYTES, and a temporary file can be written where every write starts (a full
+   * disk, a read-only or foreign-owned folder fail here, not in the middle of an upload).
+   */
+  async checkWrites (): Promise<void> {
+    const { bavail, bsize } = await statfs(this.incomingDir)
+    if (bavail * bsize < this.config.upload.maxBytes) throw new Error(`ENOSPC: less than MAX_UPLOAD_BYTES (${this.config.upload.maxBytes} bytes) free under UPLOADS_DIR`)
+    // A temporary file's name: a probe left by a killed process goes with the other leftovers.
+    await writeProbe(this.tempPath())
   }
 
   async close (): Promise<void> {}

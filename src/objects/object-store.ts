@@ -45,5 +45,12 @@ export interface ObjectStore {
   delete (key: string): Promise<void>
   /** Readiness: throws when the storage cannot be reached. */
   check (): Promise<void>
+  /** Readiness, where the service writes uploads itself: throws when it cannot (a full disk, a read-only folder). */
+  checkWrites? (): Promise<void>
+  /**
+   * Files the backend keeps itself that no upload record names any more (temporary files of a process that died);
+   * returns how many it removed. S3 has none of its own: a lifecycle rule on incoming/ is the backstop there.
+   */
+  removeLeftovers? (now: Date): Promise<number>
   close (): Promise<void>
 }

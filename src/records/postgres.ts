@@ -125,7 +125,7 @@ export class PostgresStore implements RecordStore {
     return await this.transaction(async (client) => {
       // A concurrent confirmation waits on the row lock, then finds it no longer pending: one event only.
       const updated = await client.query<UploadRow>(
-        'UPDATE uploads SET status = \'confirmed\', size = $1, confirmed_at = $2, updated_at = $2, image = $4 WHERE id = $3 AND status = \'pending\' RETURNING *',
+        'UPDATE uploads SET status = \'confirmed\', size = $1, confirmed_at = $2, updated_at = $2, image = $4, cleaned_at = NULL WHERE id = $3 AND status = \'pending\' RETURNING *',
         [size, confirmedAt, id, image === undefined ? null : JSON.stringify(image)])
       if (updated.rows[0] === undefined) {
         const { rows } = await client.query<UploadRow>('SELECT * FROM uploads WHERE id = $1', [id])
@@ -142,7 +142,8 @@ export class PostgresStore implements RecordStore {
 
   async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
     const { rows } = await this.pool.query<UploadRow>(
-      'UPDATE uploads SET status = $1, updated_at = $2 WHERE id = $3 AND status = ANY($4::text[]) RETURNING *', [to, at, id, from])
+      // The SET reads the old status: the same status again is the sweeper's touch (record-store.ts).
+      'UPDATE uploads SET cleaned_at = CASE WHEN status = $1 THEN $2::timestamptz END, status = $1, updated_at = $2 WHERE id = $3 AND status = ANY($4::text[]) RETURNING *', [to, at, id, from])
     return rows[0] === undefined ? undefined : toUpload(rows[0])
   }
 
@@ -176,7 +177,7 @@ export class PostgresStore implements RecordStore {
       // here), or finds the upload deleted.
       const { rows: [before] } = await client.query<UploadRow>('SELECT status FROM uploads WHERE id = $1 FOR UPDATE', [id])
       if (before === undefined || before.status === 'deleted') return undefined
-      const { rows: [row] } = await client.query<UploadRow>('UPDATE uploads SET status = \'deleted\', updated_at = $1 WHERE id = $2 RETURNING *', [at, id])
+      const { rows: [row] } = await client.query<UploadRow>('UPDATE uploads SET status = \'deleted\', updated_at = $1, cleaned_at = NULL WHERE id = $2 RETURNING *', [at, id])
       const record = toUpload(row as UploadRow)
       const was = before.status as UploadStatus
       if (was !== 'confirmed') return { record, was }
@@ -191,7 +192,7 @@ export class PostgresStore implements RecordStore {
 
   async listLeftovers (before: Date, limit: number, after?: PageCursor) {
     const { rows } = await this.pool.query<UploadRow>(
-      'SELECT * FROM uploads WHERE status IN (\'confirmed\', \'rejected\', \'deleted\', \'replaced\') AND updated_at < expires_at AND expires_at < $1 AND (expires_at, id) > ($3, $4) ORDER BY expires_at, id LIMIT $2',
+      'SELECT * FROM uploads WHERE cleaned_at IS NULL AND status <> \'pending\' AND expires_at < $1 AND (expires_at, id) > ($3, $4) ORDER BY expires_at, id LIMIT $2',
       [before, limit, after?.expiresAt ?? '-infinity', after?.id ?? ''])
     return rows.map(toUpload)
   }
@@ -256,6 +257,12 @@ export class PostgresStore implements RecordStore {
   async ping () {
     // query_timeout per query is honoured by pg but missing from its types.
     await this.pool.query({ text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig)
+  }
+
+  /** A standby (after a failover the URL may lead to one) or a read-only default refuses every write. */
+  async checkWrites () {
+    const { rows: [row] } = await this.pool.query<{ readOnly: boolean }>({ text: 'SELECT pg_is_in_recovery() OR current_setting(\'transaction_read_only\') = \'on\' AS "readOnly"', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig)
+    if (row?.readOnly !== false) throw new Error('PostgreSQL is read-only (a standby, or default_transaction_read_only)')
   }
 
   async close () {

@@ -81,7 +81,11 @@ export interface RecordStore {
   getUpload (id: string): Promise<UploadRecord | undefined>
   /** pending → confirmed (with what was published) and the event row, in one transaction. A repeat returns the record unchanged. */
   confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent, image?: PublishedImage): Promise<ConfirmResult | undefined>
-  /** Moves an upload to `to` only from one of `from`; returns the record after the change, or undefined if none. */
+  /**
+   * Moves an upload to `to` only from one of `from`; returns the record after the change, or undefined if none.
+   * Moved to the status it has (the sweeper's touch), the upload counts as cleaned: listLeftovers lists it no more
+   * until its next change.
+   */
   transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date): Promise<UploadRecord | undefined>
   /** Pending uploads whose ticket expired before `before`, oldest first (by expiresAt, then id), after `after`. */
   listExpiredPending (before: Date, limit: number, after?: PageCursor): Promise<UploadRecord[]>
@@ -102,9 +106,10 @@ export interface RecordStore {
    */
   deleteUpload (id: string, at: Date, event: (record: UploadRecord) => NewEvent): Promise<DeleteResult | undefined>
   /**
-   * Confirmed, rejected, deleted or replaced uploads that changed status while their ticket was still valid (a form
-   * could be posted afterwards) and whose ticket expired before `before`. The sweeper deletes what was posted, then
-   * touches them (transition to the same status) so that `updatedAt` ≥ `expiresAt` and they are listed no more.
+   * Uploads no longer pending whose ticket expired before `before` (no form can be posted any more) and that were not
+   * cleaned since their last change, oldest ticket first, after `after`. The sweeper deletes what may be left of
+   * them (a form posted after the upload ended, a delete that failed), then touches them (transition to the same
+   * status). A later change (deleted, replaced) lists the upload again.
    */
   listLeftovers (before: Date, limit: number, after?: PageCursor): Promise<UploadRecord[]>
 
@@ -127,6 +132,9 @@ export interface RecordStore {
   redriveEvent (id: string, now: Date): Promise<boolean>
   countEvents (): Promise<Record<EventStatus, number>>
 
+  /** Readiness: throws when the store cannot be reached. */
   ping (): Promise<void>
+  /** Readiness: throws when the store cannot take writes (a full disk under SQLite, a read-only PostgreSQL). */
+  checkWrites (): Promise<void>
   close (): Promise<void>
 }

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3'
 import { mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeProbe } from '../write-probe.js'
 import { migrate } from './migrations/sqlite.js'
 import { TickBatch, type Pending } from './tick-batch.js'
 import { WalSync, type SyncFn } from './wal-sync.js'
@@ -73,7 +74,7 @@ export class SqliteStore implements RecordStore {
     this.wal = new WalSync(openSync(`${db.name}-wal`, 'r'), sync)
     this.stmt = {
       getUpload: db.prepare<[string], Row>('SELECT * FROM uploads WHERE id = ?'),
-      confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, image = ?, confirmed_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
+      confirm: db.prepare('UPDATE uploads SET status = \'confirmed\', size = ?, image = ?, confirmed_at = ?, updated_at = ?, cleaned_at = NULL WHERE id = ? AND status = \'pending\''),
       insertEvent: db.prepare(`INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at)
         VALUES (@id, @uploadId, @type, @payload, 'pending', 0, @createdAt, @createdAt)`),
       // Pages in (expires_at, id) order after a cursor: records a pass could not settle do not hide the ones after.
@@ -82,9 +83,9 @@ export class SqliteStore implements RecordStore {
       replaceable: db.prepare<{ owner: string, id: string, at: number }, Row>('SELECT * FROM uploads WHERE owner_id = @owner AND status = \'confirmed\' AND (created_at < @at OR (created_at = @at AND id < @id)) ORDER BY created_at, id'),
       supersededBy: db.prepare<{ owner: string, id: string, at: number }, Row>(`SELECT * FROM uploads u WHERE owner_id = @owner AND status = 'confirmed' AND (created_at > @at OR (created_at = @at AND id > @id))
         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.upload_id = u.id AND o.type = 'image.confirmed' AND o.status <> 'delivered') ORDER BY created_at DESC, id DESC LIMIT 1`),
-      markDeleted: db.prepare<[number, string]>('UPDATE uploads SET status = \'deleted\', updated_at = ? WHERE id = ? AND status <> \'deleted\''),
+      markDeleted: db.prepare<[number, string]>('UPDATE uploads SET status = \'deleted\', updated_at = ?, cleaned_at = NULL WHERE id = ? AND status <> \'deleted\''),
       dropUndelivered: db.prepare<[string]>('DELETE FROM outbox WHERE upload_id = ? AND type = \'image.confirmed\' AND status <> \'delivered\''),
-      leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, Row>('SELECT * FROM uploads WHERE status NOT IN (\'pending\', \'expired\') AND updated_at < expires_at AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
+      leftovers: db.prepare<{ before: number, at: number, id: string, limit: number }, Row>('SELECT * FROM uploads WHERE cleaned_at IS NULL AND status <> \'pending\' AND expires_at < @before AND (expires_at > @at OR (expires_at = @at AND id > @id)) ORDER BY expires_at, id LIMIT @limit'),
       due: db.prepare<[number, number, number], EventRow>('SELECT * FROM outbox WHERE status = \'pending\' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?'),
       lease: db.prepare('UPDATE outbox SET lease_until = ? WHERE id = ?'),
       renew: db.prepare<[number, string, number]>('UPDATE outbox SET lease_until = ? WHERE id = ? AND status = \'pending\' AND lease_until = ?'),
@@ -171,8 +172,9 @@ export class SqliteStore implements RecordStore {
   async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
     this.guard()
     const marks = from.map(() => '?').join(',')
-    const changes = this.db.prepare(`UPDATE uploads SET status = ?, updated_at = ? WHERE id = ? AND status IN (${marks})`)
-      .run(to, at.getTime(), id, ...from).changes
+    // The SET reads the old status: the same status again is the sweeper's touch (record-store.ts).
+    const changes = this.db.prepare(`UPDATE uploads SET cleaned_at = CASE WHEN status = ? THEN ? END, status = ?, updated_at = ? WHERE id = ? AND status IN (${marks})`)
+      .run(to, at.getTime(), to, at.getTime(), id, ...from).changes
     if (changes !== 1) return undefined
     await this.durable([id])
     return await this.getUpload(id)
@@ -284,6 +286,9 @@ export class SqliteStore implements RecordStore {
     if (this.wal.failed !== undefined) throw this.wal.failed
     this.db.prepare('SELECT 1').get()
   }
+
+  /** Its folder takes a block: any commit may need one (the WAL grows until a checkpoint). */
+  async checkWrites () { await writeProbe(`${this.db.name}-ready-probe`) }
 
   async close () {
     // Tickets queued just now are committed, and what is committed is flushed, before the connection closes.

@@ -139,7 +139,7 @@ export const Health = Type.Object({ status: Type.Literal('ok') }, { examples: [{
 export const Readiness = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
   checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.Literal('failed')]))
-}, { examples: [{ status: 'ok', checks: { storage: 'ok', database: 'ok' } }] })
+}, { examples: [{ status: 'ok', checks: { storage: 'ok', storageWrites: 'ok', database: 'ok', databaseWrites: 'ok' } }] })
 
 export const Bearer = [{ bearerAuth: [] }]
 

@@ -1,7 +1,9 @@
 // Uploads that were never completed: once the ticket expired (plus UPLOAD_GRACE_SECONDS, for transfers that began
 // in time and land late), an upload whose object exists is confirmed as
-// completion would (the same checks, the same webhook); the rest expire. It also deletes late objects of confirmed,
-// rejected, deleted or replaced uploads: their form could still be posted until the ticket expired.
+// completion would (the same checks, the same webhook); the rest expire. Then every upload that ended is cleaned
+// once its ticket expired, and again after each later change: what a form posted after the end left at the staging
+// key, and whatever a delete that failed left (the records say which: RecordStore.listLeftovers). Last, the
+// storage's own leftovers (temporary files of a process that died).
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
@@ -11,7 +13,8 @@ import type { UploadService } from './service.js'
 
 const BATCH = 100
 
-export interface SweepResult { confirmed: number, expired: number, rejected: number, cleaned: number }
+/** `cleaned`: uploads; `files`: the storage's own leftover files. */
+export interface SweepResult { confirmed: number, expired: number, rejected: number, cleaned: number, files: number }
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined
@@ -43,20 +46,26 @@ export class Sweeper {
 
   /** One pass over everything due at `now`. */
   async sweep (now = new Date()): Promise<SweepResult> {
-    const result: SweepResult = { confirmed: 0, expired: 0, rejected: 0, cleaned: 0 }
+    const result: SweepResult = { confirmed: 0, expired: 0, rejected: 0, cleaned: 0, files: 0 }
     const settled = new Date(now.getTime() - this.config.upload.graceSeconds * 1000)
     await this.drain((after) => this.store.listExpiredPending(settled, BATCH, after), async (record) => { result[await this.uploads.settleExpired(record)]++ })
     // `settled`, like pending uploads: a post that began before the expiry may land during the grace period.
     await this.drain((after) => this.store.listLeftovers(settled, BATCH, after), async (record) => {
       const uploaded = this.storage.uploadedKey(record.key)
       // A confirmed image stays; a form posted after its confirmation only reached the staging key. Otherwise the
-      // image and its variants, if a late completion published them, go too.
+      // image and its variants, if a late completion published them, go too. A failure leaves it listed.
       if (record.status === 'confirmed') await this.storage.delete(uploaded)
       else await this.uploads.deleteObjects(record)
-      // Touched (same status, updated at `now`, after its expiry) so it is not listed again.
+      // Touched (the same status): cleaned, not listed again until its next change.
       await this.store.transition(record.id, [record.status], record.status, now)
       result.cleaned++
     })
+    if (!this.halted && this.storage.removeLeftovers !== undefined) {
+      result.files = await this.storage.removeLeftovers(now).catch((err: unknown) => {
+        this.log.warn({ err }, 'removing leftover files failed; retrying at the next interval')
+        return 0
+      })
+    }
     return result
   }
 
@@ -84,7 +93,7 @@ export class Sweeper {
   private schedule (): void {
     this.timer = setTimeout(() => {
       this.running = this.sweep()
-        .then((r) => { if (r.confirmed + r.expired + r.rejected + r.cleaned > 0) this.log.info(r, 'swept uploads never completed') })
+        .then((r) => { if (r.confirmed + r.expired + r.rejected + r.cleaned + r.files > 0) this.log.info(r, 'swept uploads never completed and leftovers') })
         .catch((err: unknown) => { this.log.error({ err }, 'sweeping uploads failed; retrying at the next interval') })
         .finally(() => {
           this.running = undefined

@@ -35,12 +35,13 @@ export interface StartedServer { child: ChildProcess, base: string, exited: Prom
 /**
  * Starts the server with only `env` (plus PATH: tap's loaders and coverage stay out of the service; `env.PORT` is
  * required) and `nodeArgs` before the entry point, and waits until `readyPath` answers. Killed when the test ends.
+ * `stdout`: a file descriptor the service's stdout (its log) goes to; otherwise it is dropped.
  */
-export async function startServer (t: Test, env: Record<string, string>, opts: { nodeArgs?: string[], readyPath?: string } = {}): Promise<StartedServer> {
+export async function startServer (t: Test, env: Record<string, string>, opts: { nodeArgs?: string[], readyPath?: string, stdout?: number } = {}): Promise<StartedServer> {
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/server.ts'], {
     cwd: join(import.meta.dirname, '..', '..'),
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe']
+    stdio: ['ignore', opts.stdout ?? 'ignore', 'pipe']
   })
   let stderr = ''
   child.stderr?.on('data', (c: Buffer) => { stderr += c.toString() })

@@ -70,3 +70,17 @@ t.test('delivery bookkeeping does not wait for the WAL flush; tickets and confir
   const { rows } = await pools.bookkeeping.query<{ schema: string }>('SELECT current_schema() AS schema')
   t.equal(rows[0]?.schema, schema, 'the URL\'s search_path still applies')
 })
+
+t.test('checkWrites fails while the database is read-only (a standby, default_transaction_read_only) and passes once it is not', { skip }, async (t) => {
+  const { url } = await testSchema(t)
+  const store = await openPostgresStore(databaseConfig(url, { DATABASE_POOL_MAX: '1' }))
+  t.teardown(() => store.close())
+  await store.checkWrites()
+  // The pool's one connection turns read-only, as every session on a standby is.
+  const pool = (store as unknown as { pool: pg.Pool }).pool
+  await pool.query('SET default_transaction_read_only = on')
+  await store.ping()
+  await t.rejects(store.checkWrites(), /read-only/, 'reachable, but refusing writes')
+  await pool.query('SET default_transaction_read_only = off')
+  await store.checkWrites()
+})

@@ -24,7 +24,7 @@ t.test('a pass settles expired tickets like completion would', async (t) => {
   t.equal((await postForm(late.upload, png(), 'image/png')).status, 201, 'the form is still valid until the ticket expires')
   t.equal((await fetch(late.publicUrl)).status, 404, 'a re-post after a rejection is never served (it waits privately at the staging key)')
 
-  t.same(await app.sweeper.sweep(), { confirmed: 0, expired: 0, rejected: 0, cleaned: 0 }, 'nothing is due before the tickets expire')
+  t.same(await app.sweeper.sweep(), { confirmed: 0, expired: 0, rejected: 0, cleaned: 0, files: 0 }, 'nothing is due before the tickets expire')
   const justExpired = new Date(Date.parse(stored.expiresAt) + 10_000)
   t.match(await app.sweeper.sweep(justExpired), { confirmed: 0, expired: 0, rejected: 0 }, 'nor within UPLOAD_GRACE_SECONDS after: a transfer that began in time may still land')
   // A pass as it would run once every ticket has expired.
@@ -43,7 +43,7 @@ t.test('a pass settles expired tickets like completion would', async (t) => {
   t.equal((await fetch(late.publicUrl)).status, 404, 'the object posted after the rejection is deleted')
   t.equal(await uploadStatus(base, late.uploadId), 'rejected', 'and the upload keeps its status')
 
-  t.same(await app.sweeper.sweep(later), { confirmed: 0, expired: 0, rejected: 0, cleaned: 0 }, 'a second pass finds nothing')
+  t.same(await app.sweeper.sweep(later), { confirmed: 0, expired: 0, rejected: 0, cleaned: 0, files: 0 }, 'a second pass finds nothing')
   t.equal(receiver.deliveries.length, 1, 'only the confirmed upload sends a webhook')
 })
 

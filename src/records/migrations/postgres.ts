@@ -70,6 +70,19 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
       DROP INDEX uploads_owner_confirmed;
       CREATE INDEX uploads_owner_created ON uploads (owner_id, created_at) WHERE status = 'confirmed';
     `
+  },
+  {
+    version: 6,
+    // The sweeper cleans every upload no longer pending once its ticket expired, and again after each later change
+    // (RecordStore.listLeftovers): cleaned_at is NULL until it has. Rows from before are taken as cleaned (a default
+    // set without rewriting the table, then dropped) except those the previous condition still listed.
+    sql: `
+      ALTER TABLE uploads ADD COLUMN cleaned_at timestamptz DEFAULT 'epoch';
+      ALTER TABLE uploads ALTER COLUMN cleaned_at DROP DEFAULT;
+      UPDATE uploads SET cleaned_at = NULL WHERE status IN ('confirmed', 'rejected', 'deleted', 'replaced') AND updated_at < expires_at;
+      DROP INDEX uploads_leftovers;
+      CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE cleaned_at IS NULL AND status <> 'pending';
+    `
   }
 ]
 

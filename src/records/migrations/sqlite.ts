@@ -119,6 +119,19 @@ export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> =
       CREATE INDEX uploads_owner_created ON uploads (owner_id, created_at) WHERE status = 'confirmed';
       CREATE INDEX outbox_upload ON outbox (upload_id);
     `
+  },
+  {
+    version: 7,
+    // The sweeper cleans every upload no longer pending once its ticket expired, and again after each later change
+    // (RecordStore.listLeftovers): cleaned_at is NULL until it has. Rows from before are taken as cleaned (a
+    // metadata-only default) except those the previous condition still listed; a new ticket's 0 is never read
+    // (pending rows are not listed, and every status change sets the column).
+    sql: `
+      ALTER TABLE uploads ADD COLUMN cleaned_at INTEGER DEFAULT 0;
+      UPDATE uploads SET cleaned_at = NULL WHERE status NOT IN ('pending', 'expired') AND updated_at < expires_at;
+      DROP INDEX uploads_leftovers;
+      CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE cleaned_at IS NULL AND status <> 'pending';
+    `
   }
 ]
 
