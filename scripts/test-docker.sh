@@ -16,6 +16,8 @@ export DOCKER_TEST_RUN="$run" DOCKER_TEST_IMAGE="$image"
 
 docker info >/dev/null 2>&1 || { echo "test:docker: Docker is not usable here (bash scripts/docker-prepare.sh sets it up)" >&2; exit 1; }
 docker compose version >/dev/null 2>&1 || { echo "test:docker: Compose v2 (docker compose) is missing" >&2; exit 1; }
+bash scripts/s3-gateway.sh available ||
+  { echo "test:docker: the production check needs the Ceph binaries: apt-get install -y ceph-mon ceph-osd radosgw" >&2; exit 1; }
 
 images_before="$(mktemp)" build_log="$(mktemp)"
 docker images -aq --no-trunc | sort -u >"$images_before"
