@@ -55,8 +55,9 @@ export class Dispatcher {
     this.webhook = config.webhook
     this.sign = signer(config.webhook.secrets)
     this.pollMs = options.pollMs ?? Math.min(1000, Math.max(25, config.webhook.backoffBaseMs))
-    // Within main.ts's 25 s grace period, so what is not done is released rather than left leased.
-    this.drainMs = options.drainMs ?? Math.min(config.webhook.timeoutMs, 15_000)
+    // Docker and Compose kill a container 10 s after SIGTERM: what is not done by then must already be released
+    // (not left leased until its lease lapses), with time left for the rest of the shutdown.
+    this.drainMs = options.drainMs ?? Math.min(config.webhook.timeoutMs, 5_000)
     this.leaseMs = config.webhook.timeoutMs * 2 + 1000
   }
 

@@ -8,6 +8,6 @@ export function uploadForm (upload: TicketUpload, file: Buffer, type: string, ex
   return form
 }
 
-export async function postForm (upload: TicketUpload, file: Buffer, type: string, extra: Record<string, string> = {}): Promise<Response> {
-  return await fetch(upload.url, { method: 'POST', body: uploadForm(upload, file, type, extra) })
+export async function postForm (upload: TicketUpload, file: Buffer, type: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Response> {
+  return await fetch(upload.url, { method: 'POST', body: uploadForm(upload, file, type, extra), headers })
 }
