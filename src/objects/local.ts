@@ -23,6 +23,9 @@ import type { StagedObject, ObjectStore, StoredObject, UploadTarget, UploadTicke
 const BUCKET = 'local'
 const REGION = 'local'
 
+/** A posted file, received whole into a temporary file and not yet staged. */
+export interface ReceivedFile { size: number, etag: string, commit: () => Promise<void>, discard: () => Promise<void> }
+
 export class LocalStorage implements ObjectStore {
   readonly kind = 'local' as const
   readonly profileDir: string
@@ -73,14 +76,17 @@ export class LocalStorage implements ObjectStore {
   }
 
   /**
-   * Streams a posted `file` to a temporary file, checking the size and hashing it as it goes, and renames it to
-   * its staging key only when the whole stream arrived within [minBytes, maxBytes]; a repeat post replaces it, as
-   * on S3. Any failure removes the temporary file. Returns the size and the ETag S3 would give (quoted MD5).
+   * Streams a posted `file` to a temporary file, checking the size and hashing it as it goes. Only when the whole
+   * stream arrived within [minBytes, maxBytes] does it return: its size, the ETag S3 would give (quoted MD5), and
+   * `commit`, which renames it to its staging key (a repeat post replaces it, as on S3), or `discard`. The rest of
+   * the form decides which: a form refused after its file part leaves what was staged before, as on S3. Any failure
+   * removes the temporary file.
    */
-  async write (key: string, file: Readable, minBytes: number, maxBytes: number): Promise<{ size: number, etag: string }> {
+  async receive (key: string, file: Readable, minBytes: number, maxBytes: number): Promise<ReceivedFile> {
     if (!key.startsWith(stagingKey(this.config.s3.keyPrefix))) throw appError('POLICY_INVALID', `key "${key}" is not an upload key this service issued`)
     const target = this.pathOf(key)
     const temp = this.tempPath()
+    const discard = async () => { await rm(temp, { force: true }) }
     const md5 = createHash('md5')
     let size = 0
     // Opened before the stream starts: a stream opens its file asynchronously, and one destroyed at once (the first
@@ -96,13 +102,17 @@ export class LocalStorage implements ObjectStore {
         }
       }, handle.createWriteStream())
       if (size < minBytes) throw appError('ENTITY_TOO_SMALL', `at least ${minBytes} bytes`)
-      await rename(temp, target)
-      return { size, etag: `"${md5.digest('hex')}"` }
+    } catch (err) {
+      await discard()
+      throw err
     } finally {
       // The stream closes the handle when it ends or fails; a second close is harmless.
       await handle.close().catch(() => {})
-      await rm(temp, { force: true })
     }
+    const commit = async () => {
+      try { await rename(temp, target) } finally { await discard() }
+    }
+    return { size, etag: `"${md5.digest('hex')}"`, commit, discard }
   }
 
   async read (key: string, maxBytes: number): Promise<StagedObject | undefined> {

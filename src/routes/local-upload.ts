@@ -1,12 +1,13 @@
 // Development: the browser posts the same multipart form it would post to S3. The form's fields are checked
 // against the signed policy before a byte is written; the file streams to a temporary file that becomes the
-// (private) staging object only when complete and within the size range. Anything refused leaves nothing behind.
+// (private) staging object only when complete, within the size range and the whole form accepted. Anything refused
+// leaves nothing behind, and what an earlier post of the same form staged stays, as on S3.
 // The answers are S3's own (s3-answers.ts): an XML PostResponse, or S3's status and XML Error.
 import multipart from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { AppError, appError } from '../errors.js'
 import { formCap, formCapBytes } from '../limits/form-cap.js'
-import type { LocalStorage } from '../objects/local.js'
+import type { LocalStorage, ReceivedFile } from '../objects/local.js'
 import type { VerifiedPolicy } from '../objects/post-policy.js'
 import { errorDoc, postResponseDoc, s3ErrorHandler, sendPostResponse } from './s3-answers.js'
 import { RATE_LIMIT_HEADERS } from './schemas.js'
@@ -58,7 +59,7 @@ const localUploadRoute: FastifyPluginAsyncTypebox<{ storage: LocalStorage }> = a
   }, async (req, reply) => {
     if (!req.isMultipart()) throw appError('NOT_MULTIPART')
     const form: Record<string, string> = {}
-    let stored: { policy: VerifiedPolicy, size: number, etag: string } | undefined
+    let stored: { policy: VerifiedPolicy, file: ReceivedFile } | undefined
     try {
       for await (const part of req.parts()) {
         if (part.type === 'field') {
@@ -68,20 +69,21 @@ const localUploadRoute: FastifyPluginAsyncTypebox<{ storage: LocalStorage }> = a
         }
         if (stored !== undefined || part.fieldname !== 'file') throw appError('TOO_MANY_FILES')
         const policy = storage.verify(form)
-        const { size, etag } = await storage.write(policy.key, part.file, policy.minBytes, Math.min(policy.maxBytes, app.config.upload.maxBytes))
-        stored = { policy, size, etag }
+        stored = { policy, file: await storage.receive(policy.key, part.file, policy.minBytes, Math.min(policy.maxBytes, app.config.upload.maxBytes)) }
       }
     } catch (err) {
-      if (stored !== undefined) await storage.delete(stored.policy.key)
+      // Nothing was staged yet: what an earlier post of this form staged stays, as on S3.
+      await stored?.file.discard()
       // The rest of a refused body is not read: the connection closes after the answer (s3ErrorHandler).
       app.metrics.uploads.inc({ outcome: 'refused' })
       throw asUploadError(err)
     }
     if (stored === undefined) throw appError('NO_FILE')
+    await stored.file.commit()
     app.metrics.uploads.inc({ outcome: 'stored' })
-    req.log.info({ key: stored.policy.key, size: stored.size }, 'stored development upload')
+    req.log.info({ key: stored.policy.key, size: stored.file.size }, 'stored development upload')
     const { key, bucket } = stored.policy
-    return await sendPostResponse(req, reply, { location: storage.publicUrl(key), bucket, key, etag: stored.etag })
+    return await sendPostResponse(req, reply, { location: storage.publicUrl(key), bucket, key, etag: stored.file.etag })
   })
 }
 export default localUploadRoute

@@ -191,7 +191,7 @@ t.test('5xx: 500 InternalError with a generic message, never internal detail', a
     ['a programming error', () => { throw new TypeError('Cannot read properties of undefined (reading \'secretAccessKey\')') }]
   ]
   for (const [name, fail] of failures) {
-    storage.write = async () => fail()
+    storage.receive = async () => fail()
     const res = await s3Error(await postForm(a.upload, png(), 'image/png'))
     t.equal(res.status, 500, name)
     t.equal(res.code, 'InternalError', name)
@@ -238,4 +238,21 @@ t.test('a re-post of a still-valid form answers 201 again and replaces the stage
   const done = await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })
   t.equal(done.statusCode, 200, 'completion publishes it')
   t.equal((await fetch(a.publicUrl)).status, 200, 'served once completed')
+})
+
+t.test('a refused re-post leaves the bytes staged before it, as S3 keeps the object a refused POST would have replaced', async (t) => {
+  const { app } = await listen(t)
+  const first = png(8, 8)
+  const a = await ticket(app)
+  t.equal((await postForm(a.upload, first, 'image/png')).status, 201)
+  // The same form again, refused only after its file part was read: a second file part.
+  const form = uploadForm(a.upload, png(16, 16), 'image/png')
+  form.append('file', new Blob([new Uint8Array(first)], { type: 'image/png' }), 'second')
+  t.equal((await fetch(a.upload.url, { method: 'POST', body: form })).status, 400, 'refused')
+  const staged = readdirSync(join(app.config.upload.dir, '.staging'))
+  t.equal(staged.length, 1, 'the first post is still staged')
+  t.ok(readFileSync(join(app.config.upload.dir, '.staging', staged[0]!)).equals(first), 'with its own bytes')
+  const done = await app.inject({ method: 'POST', url: `/v1/uploads/${a.uploadId}/complete` })
+  t.equal(done.statusCode, 200, 'completion publishes the first post')
+  t.equal(done.json().width, 8, 'the 8 × 8 image')
 })
