@@ -36,6 +36,12 @@ export function createMetrics () {
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 3600],
       registers: [registry]
     }),
+    pruned: new Counter({
+      name: 'image_store_pruned_rows_total',
+      help: 'Records removed after RETENTION_DAYS, by table (uploads, outbox)',
+      labelNames: ['table'] as const,
+      registers: [registry]
+    }),
     outbox: new Gauge({
       name: 'webhook_outbox_events',
       help: 'Outbox events by status (sampled at scrape)',

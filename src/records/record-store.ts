@@ -1,5 +1,5 @@
 // The store holds upload records and the webhook outbox. Two implementations (sqlite.ts, postgres.ts) pass
-// one contract suite (test/store/contract.ts); everything the service needs from a database is here.
+// one contract suite (test/records/contract.ts); everything the service needs from a database is here.
 
 export const UPLOAD_STATUSES = ['pending', 'confirmed', 'rejected', 'expired', 'replaced', 'deleted'] as const
 export type UploadStatus = typeof UPLOAD_STATUSES[number]
@@ -125,7 +125,23 @@ export interface RecordStore {
   listEvents (status: EventStatus, limit: number): Promise<OutboxEvent[]>
   /** dead → pending, attempts reset; false if the event is not dead. */
   redriveEvent (id: string, now: Date): Promise<boolean>
+  /** Events by status, from maintained counts or indexes: a scrape never walks the outbox. */
   countEvents (): Promise<Record<EventStatus, number>>
+
+  // Retention (pruner.ts): finished rows older than RETENTION_DAYS go, a batch at a time. Each call removes up to
+  // `limit` rows and returns how many it removed.
+  /**
+   * Delivered events delivered before `before`, and dead ones whose last attempt planned their next one before it,
+   * except a dead image.confirmed of an upload still confirmed: never received, it stays re-drivable, and
+   * replacement counts it as not delivered (supersededBy). Pending events are never removed.
+   */
+  pruneEvents (before: Date, limit: number): Promise<number>
+  /**
+   * Uploads that ended (rejected, expired, replaced, deleted: last changed before `before`) with no event left, and
+   * whose leftovers the sweeper has handled (not listed by listLeftovers). Pending uploads are the sweeper's;
+   * confirmed ones are images that replacement and DELETE act on: neither is ever removed.
+   */
+  pruneUploads (before: Date, limit: number): Promise<number>
 
   ping (): Promise<void>
   close (): Promise<void>

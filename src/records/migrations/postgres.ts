@@ -70,6 +70,15 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
       DROP INDEX uploads_owner_confirmed;
       CREATE INDEX uploads_owner_created ON uploads (owner_id, created_at) WHERE status = 'confirmed';
     `
+  },
+  {
+    version: 6,
+    // Retention and a store that grows: events listed, counted and pruned by status in creation order (an
+    // event is delivered after it is created), finished uploads found by age (the pruner).
+    sql: `
+      CREATE INDEX outbox_status_created ON outbox (status, created_at, id);
+      CREATE INDEX uploads_finished ON uploads (updated_at) WHERE status NOT IN ('pending', 'confirmed');
+    `
   }
 ]
 
