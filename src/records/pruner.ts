@@ -1,5 +1,5 @@
 // Retention: records that ended more than RETENTION_DAYS ago are removed, every SWEEP_INTERVAL_SECONDS, in batches
-// of a few thousand rows. Each batch is one short statement (an index finds its rows), and other work runs between
+// of a few hundred rows. Each batch is one short statement (an index finds its rows), and other work runs between
 // batches, so a store that grew large (or a first pass after an upgrade) never holds requests for long.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
@@ -7,8 +7,8 @@ import type { Metrics } from '../metrics.js'
 import type { RecordStore } from './record-store.js'
 
 const DAY_MS = 86_400_000
-/** Rows per statement: a batch of this many holds SQLite's thread for a few milliseconds (docs/performance.md). */
-export const PRUNE_BATCH = 2000
+/** Rows per statement: a batch of this many holds SQLite's thread for milliseconds (docs/performance.md, "Store growth"). */
+export const PRUNE_BATCH = 500
 
 export interface PruneResult { events: number, uploads: number }
 
