@@ -53,14 +53,15 @@ async function timed (fn: () => unknown, runs = 7): Promise<number> {
 /** The first retention pass, each batch timed. */
 async function prunePass (store: RecordStore): Promise<{ rows: number, totalMs: number, batchMs: number[] }> {
   const batchMs: number[] = []
-  const time = (call: (before: Date, limit: number) => Promise<number>) => async (before: Date, limit: number) => {
+  const time = (call: RecordStore['pruneEvents']): RecordStore['pruneEvents'] => async (before, limit, from) => {
     const start = performance.now()
-    const n = await call(before, limit)
+    const batch = await call(before, limit, from)
     batchMs.push(performance.now() - start)
-    return n
+    return batch
   }
   const log = { info: () => {}, error: () => {} } as unknown as ConstructorParameters<typeof Pruner>[3]
-  const pruner = new Pruner({ retentionDays: 30, sweepIntervalSeconds: 60 }, { pruneEvents: time((b, l) => store.pruneEvents(b, l)), pruneUploads: time((b, l) => store.pruneUploads(b, l)) }, createMetrics(), log)
+  const timedStore = { pruneEvents: time((...a) => store.pruneEvents(...a)), pruneUploads: time((...a) => store.pruneUploads(...a)) }
+  const pruner = new Pruner({ retentionDays: 30, sweepIntervalSeconds: 60 }, timedStore, createMetrics(), log)
   const start = performance.now()
   const r = await pruner.prune()
   return { rows: r.events + r.uploads, totalMs: performance.now() - start, batchMs }

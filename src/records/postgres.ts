@@ -247,10 +247,10 @@ export class PostgresStore implements RecordStore {
     return rowCount === 1
   }
 
-  // Growth (postgres-retention.ts): counts from indexes, pruning a batch per statement.
+  // Growth (postgres-retention.ts): counts kept by triggers, pruning a batch per statement.
   async countEvents () { return await countEvents(this.pool) }
-  async pruneEvents (before: Date, limit: number) { return await pruneEvents(this.pool, before, limit) }
-  async pruneUploads (before: Date, limit: number) { return await pruneUploads(this.pool, before, limit) }
+  async pruneEvents (before: Date, limit: number, from?: Date) { return await pruneEvents(this.pool, before, limit, from) }
+  async pruneUploads (before: Date, limit: number, from?: Date) { return await pruneUploads(this.pool, before, limit, from) }
 
   async ping () {
     // query_timeout per query is honoured by pg but missing from its types.

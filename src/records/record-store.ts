@@ -74,6 +74,9 @@ export interface ConfirmResult {
   changed: boolean
 }
 
+/** One batch of a retention pass: the rows removed, and where the pass's next batch starts. */
+export interface PruneBatch { removed: number, resume?: Date }
+
 export interface RecordStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Durable before it resolves: a ticket is never answered before its record is committed. */
@@ -128,20 +131,21 @@ export interface RecordStore {
   /** Events by status, from maintained counts or indexes: a scrape never walks the outbox. */
   countEvents (): Promise<Record<EventStatus, number>>
 
-  // Retention (pruner.ts): finished rows older than RETENTION_DAYS go, a batch at a time. Each call removes up to
-  // `limit` rows and returns how many it removed.
+  // Retention (pruner.ts): rows that ended before `before` go, oldest first, at most `limit` per call. A pass goes
+  // on from where its last batch ended (`from`, the batch's `resume`), never reading again what it removed
+  // (PostgreSQL keeps removed rows in its indexes until they are vacuumed).
   /**
    * Delivered events delivered before `before`, and dead ones whose last attempt planned their next one before it,
    * except a dead image.confirmed of an upload still confirmed: never received, it stays re-drivable, and
    * replacement counts it as not delivered (supersededBy). Pending events are never removed.
    */
-  pruneEvents (before: Date, limit: number): Promise<number>
+  pruneEvents (before: Date, limit: number, from?: Date): Promise<PruneBatch>
   /**
    * Uploads that ended (rejected, expired, replaced, deleted: last changed before `before`) with no event left, and
    * whose leftovers the sweeper has handled (not listed by listLeftovers). Pending uploads are the sweeper's;
    * confirmed ones are images that replacement and DELETE act on: neither is ever removed.
    */
-  pruneUploads (before: Date, limit: number): Promise<number>
+  pruneUploads (before: Date, limit: number, from?: Date): Promise<PruneBatch>
 
   ping (): Promise<void>
   close (): Promise<void>

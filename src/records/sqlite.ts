@@ -277,8 +277,8 @@ export class SqliteStore implements RecordStore {
   // Growth (sqlite-retention.ts): counts kept by triggers; pruning a batch per statement, not awaited to disk (a
   // removal lost on power failure is made again by the next pass).
   async countEvents () { return this.retention.counts() }
-  async pruneEvents (before: Date, limit: number) { this.guard(); return this.retention.events(before.getTime(), limit) }
-  async pruneUploads (before: Date, limit: number) { this.guard(); return this.retention.finishedUploads(before.getTime(), limit) }
+  async pruneEvents (before: Date, limit: number, from?: Date) { this.guard(); return this.retention.events(before.getTime(), limit, from?.getTime()) }
+  async pruneUploads (before: Date, limit: number, from?: Date) { this.guard(); return this.retention.finishedUploads(before.getTime(), limit, from?.getTime()) }
 
   async ping () {
     // After a failed flush the disk may have dropped committed pages: not ready until restarted (SQLite recovers

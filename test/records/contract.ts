@@ -5,7 +5,7 @@
 // store playing both parts, and a second view of the database is the store closed and opened again.
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import type { NewEvent, NewUpload, OutboxEvent, RecordStore, UploadRecord } from '../../src/records/record-store.js'
+import type { NewEvent, NewUpload, OutboxEvent, PruneBatch, RecordStore, UploadRecord } from '../../src/records/record-store.js'
 
 export type StoreSetup = (t: Test) => Promise<() => Promise<RecordStore>>
 
@@ -48,6 +48,7 @@ async function seedEvent (store: RecordStore, due: Date): Promise<OutboxEvent> {
 }
 
 const ids = (events: Array<{ id: string }>) => events.map((e) => e.id)
+const removed = async (batch: Promise<PruneBatch>) => (await batch).removed
 
 export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boolean }): void {
   /**
@@ -478,9 +479,9 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     await store.markFailed(`del_${gone.id}`, 'HTTP 410', at(200), true)
     t.same(await store.countEvents(), { pending: 2, delivered: 2, dead: 4 })
 
-    t.equal(await store.pruneEvents(at(1000), 2), 2, 'a batch at most')
-    t.equal(await store.pruneEvents(at(1000), 2), 1, 'then the rest')
-    t.equal(await store.pruneEvents(at(1000), 2), 0, 'then nothing')
+    t.equal(await removed(store.pruneEvents(at(1000), 2)), 2, 'a batch at most')
+    t.equal(await removed(store.pruneEvents(at(1000), 2)), 1, 'then the rest')
+    t.equal(await removed(store.pruneEvents(at(1000), 2)), 0, 'then nothing')
     for (const e of [delivered.id, deadReplaced.id, `del_${gone.id}`]) t.equal(await store.getEvent(e), undefined, `${e} is gone`)
     for (const e of [deliveredLately, pending, retrying, deadConfirmed, deadLately]) t.ok(await store.getEvent(e.id), `${e.id} stays`)
     t.same(await store.countEvents(), { pending: 2, delivered: 1, dead: 2 }, 'the counts follow')
@@ -506,19 +507,19 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     await store.transition(expiredLately.id, ['pending'], 'expired', at(2_000_000))
     const cutOff = at(1_000_000)
 
-    t.equal(await store.pruneUploads(cutOff, 1), 1, 'a batch at most')
-    t.equal(await store.pruneUploads(cutOff, 10), 1, 'then the rest')
-    t.equal(await store.pruneUploads(cutOff, 10), 0, 'then nothing')
+    t.equal(await removed(store.pruneUploads(cutOff, 1)), 1, 'a batch at most')
+    t.equal(await removed(store.pruneUploads(cutOff, 10)), 1, 'then the rest')
+    t.equal(await removed(store.pruneUploads(cutOff, 10)), 0, 'then nothing')
     t.equal(await store.getUpload(expired.id), undefined)
     t.equal(await store.getUpload(rejected.id), undefined)
     t.ok(await store.getUpload(replaced.id), 'an upload whose event is still kept stays')
-    t.equal(await store.pruneEvents(cutOff, 100), 2, 'the delivered confirmations')
-    t.equal(await store.pruneUploads(cutOff, 10), 1)
+    t.equal(await removed(store.pruneEvents(cutOff, 100)), 2, 'the delivered confirmations')
+    t.equal(await removed(store.pruneUploads(cutOff, 10)), 1)
     t.equal(await store.getUpload(replaced.id), undefined, 'then it goes')
 
     const farFuture = at(1e12)
-    await store.pruneEvents(farFuture, 100)
-    t.equal(await store.pruneUploads(farFuture, 10), 1, 'later on, the one that ended lately')
+    await removed(store.pruneEvents(farFuture, 100))
+    t.equal(await removed(store.pruneUploads(farFuture, 10)), 1, 'later on, the one that ended lately')
     t.equal(await store.getUpload(expiredLately.id), undefined)
     t.match(await store.getUpload(pending.id), { status: 'pending' }, 'a pending upload is the sweeper\'s, however old')
     t.match(await store.getUpload(confirmed.id), { status: 'confirmed' }, 'the owner\'s image stays: replacement and DELETE need it')
@@ -526,6 +527,29 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     t.match(await store.getUpload(deleted.id), { status: 'deleted' }, 'an upload with an event not delivered stays')
     t.match(await store.getEvent(`del_${deleted.id}`), { status: 'pending' }, 'and so does the event')
     t.same(await store.countEvents(), { pending: 1, delivered: 0, dead: 0 })
+  })
+
+  t.test('a retention pass goes on from where its last batch ended, oldest first', async (t) => {
+    const { store } = await fresh(t)
+    const [a, b, c, older] = Array.from({ length: 4 }, () => newUpload({ expiresAt: at(10) })) as [NewUpload, NewUpload, NewUpload, NewUpload]
+    for (const u of [a, b, c, older]) await store.createUpload(u)
+    for (const [u, ms] of [[b, 300], [a, 100], [c, 200]] as const) await store.transition(u.id, ['pending'], 'expired', at(ms))
+    const first = await store.pruneUploads(at(1000), 1)
+    t.same(first, { removed: 1, resume: at(100) }, 'the one that ended first, and where it ended')
+    t.equal(await store.getUpload(a.id), undefined)
+    // An upload that ended before the pass's position is left for the next pass.
+    await store.transition(older.id, ['pending'], 'expired', at(50))
+    t.same(await store.pruneUploads(at(1000), 1, first.resume), { removed: 1, resume: at(200) })
+    t.same(await store.pruneUploads(at(1000), 5, at(200)), { removed: 1, resume: at(300) }, 'not full: the pass ends')
+    t.same(await store.pruneUploads(at(1000), 5, at(300)), { removed: 0, resume: at(300) })
+    t.match(await store.getUpload(older.id), { status: 'expired' })
+    t.same(await store.pruneUploads(at(1000), 5), { removed: 1, resume: at(50) }, 'the next pass starts from the beginning')
+
+    const events = [await seedEvent(store, at(30)), await seedEvent(store, at(10)), await seedEvent(store, at(20))]
+    for (const e of events) await store.markDelivered(e.id, at(40))
+    t.same(await store.pruneEvents(at(1000), 2), { removed: 2, resume: at(20) }, 'events by creation, oldest first')
+    t.same(ids(await store.listEvents('delivered', 10)), [events[0]?.id])
+    t.same(await store.pruneEvents(at(1000), 2, at(20)), { removed: 1, resume: at(30) })
   })
 
   t.test('ping answers while open', async (t) => {

@@ -222,7 +222,7 @@ t.test('schema 7 on a schema-6 file: counts kept by triggers from the rows alrea
   t.same(await store.countEvents(), { pending: 0, delivered: 5, dead: 1 }, 'counted once, by the migration')
   t.equal(await store.redriveEvent('msg_dead', new Date(10)), true)
   await store.markDelivered('msg_dead', new Date(20))
-  t.equal(await store.pruneEvents(new Date(5), 2), 2)
+  t.equal((await store.pruneEvents(new Date(5), 2)).removed, 2)
   t.same(await store.countEvents(), { pending: 0, delivered: 4, dead: 0 }, 'and kept by every change since')
 
   const db = (store as unknown as { db: Database.Database }).db
@@ -233,7 +233,8 @@ t.test('schema 7 on a schema-6 file: counts kept by triggers from the rows alrea
   t.match(listing, /USING INDEX outbox_status_created/, 'dead events are listed from an index')
   t.notMatch(listing, /TEMP B-TREE/, 'in its order: no sort')
   t.notMatch(plan(source(internals.retention.count)), /outbox\b(?!_counts)/, 'a scrape reads the counts, not the outbox')
-  t.match(plan(source(internals.retention.delivered), { before: 1, limit: 10 }), /USING INDEX outbox_status_created \(status=\? AND created_at<\?\)/, 'delivered events are pruned by age from an index')
+  t.match(plan(source(internals.retention.delivered), { before: 1, from: 0, limit: 10 }), /USING INDEX outbox_status_created \(status=\? AND created_at>\? AND created_at<\?\)/, 'delivered events are pruned by age from an index')
   t.match(plan(source(internals.retention.dead), { before: 1, limit: 10 }), /USING (COVERING )?INDEX outbox_status_created/, 'dead ones too')
-  t.match(plan(source(internals.retention.uploads), { before: 1, limit: 10 }), /USING INDEX uploads_finished/, 'and uploads that ended')
+  t.match(plan(source(internals.retention.uploads), { before: 1, from: 0, limit: 10 }), /USING INDEX uploads_finished \(updated_at>\? AND updated_at<\?\)/, 'and uploads that ended')
+  for (const name of ['delivered', 'uploads']) t.notMatch(plan(source(internals.retention[name]), { before: 1, from: 0, limit: 10 }), /TEMP B-TREE/, `${name}: oldest first, in index order`)
 })
