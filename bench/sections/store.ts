@@ -184,7 +184,7 @@ function rows (kind: 'sqlite' | 'postgres', f: Figures): Row[] {
   const out: Row[] = [
     { id: `${kind}StoreCount`, label: `store, ${name}, ${n}: event counts of a /metrics scrape (service = now, baseline = before)`, unit: 'ms', service: f.countAfter, baseline: f.countBefore },
     { id: `${kind}StoreDeadList`, label: `store, ${name}, ${n}: the dead-event list, 100 (service = now, baseline = before)`, unit: 'ms', service: f.deadAfter, baseline: f.deadBefore },
-    { id: `${kind}StoreMigrate`, label: `store, ${name}, ${n}: the migration adding indexes${kind === 'sqlite' ? ' and counts' : ''} (once)`, unit: 'ms', service: f.migrateMs },
+    { id: `${kind}StoreMigrate`, label: `store, ${name}, ${n}: the migration adding indexes and counts (once)`, unit: 'ms', service: f.migrateMs },
     { id: `${kind}StorePruneBatch`, label: `store, ${name}: one retention batch of ${PRUNE_BATCH} rows, median`, unit: 'ms', service: median(batches) },
     { id: `${kind}StorePruneBatchMax`, label: `store, ${name}: one retention batch, longest${kind === 'sqlite' ? ' (one that ran a WAL checkpoint)' : ''}`, unit: 'ms', service: batches.at(-1) ?? 0 },
     { id: `${kind}StorePrunePass`, label: `store, ${name}: first retention pass, ${f.prune.rows} rows in ${batches.length} batches`, unit: 'ms', service: f.prune.totalMs },
