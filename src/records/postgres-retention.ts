@@ -1,9 +1,9 @@
 // What keeps the PostgreSQL store cheap as it grows: the outbox counts, a ledger kept by triggers (migration 6), and
-// retention (RecordStore.pruneEvents, pruneUploads): one DELETE of at most `limit` rows per call, found in order
-// through its own index. Rows are locked without waiting (SKIP LOCKED): another replica's pruner, or a dispatcher
-// updating the row, goes first, and the row waits for a later batch or pass.
+// retention (RecordStore.pruneEvents, pruneUploads): at most `limit` rows per call, found in order through their own
+// index, then deleted by one statement. Listing the rows due first bounds each batch's work whatever the planner
+// makes of the tables' statistics (a join of the whole outbox against a million uploads, seen after a large removal).
 import type pg from 'pg'
-import type { EventStatus, PruneBatch } from './record-store.js'
+import type { EventStatus, PruneBatch, PruneCursor } from './record-store.js'
 
 /**
  * The ledger's rows (one per statement that changed a status) folded into one per status, then summed. Folding
@@ -19,31 +19,39 @@ export async function countEvents (pool: pg.Pool): Promise<Record<EventStatus, n
 }
 
 /** Delivered events first, then dead ones, `limit` in all. */
-export async function pruneEvents (pool: pg.Pool, before: Date, limit: number, from?: Date): Promise<PruneBatch> {
+export async function pruneEvents (pool: pg.Pool, before: Date, limit: number, after?: PruneCursor): Promise<PruneBatch> {
   // Delivered after it was created: the index's range on created_at holds every event delivered before the cut-off.
-  const delivered = await prune(pool, 'outbox', `SELECT id FROM outbox WHERE status = 'delivered' AND created_at >= $3 AND created_at < $1 AND delivered_at < $1
-    ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, 'created_at', before, limit, from)
-  if (delivered.removed >= limit) return delivered
+  const { looked, ...delivered } = await prune(pool, `SELECT id, created_at AS at FROM outbox WHERE status = 'delivered' AND (created_at, id) > ($3, $4) AND created_at < $1
+    AND delivered_at < $1 ORDER BY created_at, id LIMIT $2`, 'DELETE FROM outbox o USING due WHERE o.id = due.id', before, limit, after)
+  if (!delivered.done) return delivered
   // A dead image.confirmed of an upload still confirmed stays (RecordStore.pruneEvents). Dead events are few.
   const { rowCount } = await pool.query(`DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.status = 'dead' AND o.next_attempt_at < $1
-    AND NOT (o.type = 'image.confirmed' AND EXISTS (SELECT 1 FROM uploads u WHERE u.id = o.upload_id AND u.status = 'confirmed'))
-    LIMIT $2 FOR UPDATE OF o SKIP LOCKED)`, [before, limit - delivered.removed])
-  return { ...delivered, removed: delivered.removed + (rowCount ?? 0) }
+    AND NOT (o.type = 'image.confirmed' AND EXISTS (SELECT 1 FROM uploads u WHERE u.id = o.upload_id AND u.status = 'confirmed')) LIMIT $2)`,
+  [before, limit - looked])
+  const dead = rowCount ?? 0
+  return { ...delivered, removed: delivered.removed + dead, done: looked + dead < limit }
+}
+
+/** Expired, or changed after the ticket expired: not a leftover the sweeper has yet to clean (listLeftovers). */
+export async function pruneUploads (pool: pg.Pool, before: Date, limit: number, after?: PruneCursor): Promise<PruneBatch> {
+  const { looked, ...batch } = await prune(pool, `SELECT id, updated_at AS at FROM uploads WHERE status NOT IN ('pending', 'confirmed') AND (updated_at, id) > ($3, $4)
+    AND updated_at < $1 AND (status = 'expired' OR updated_at >= expires_at) ORDER BY updated_at, id LIMIT $2`,
+  // One with an event left stays: the outbox refers to its upload (and no event is written for an upload that ended).
+  'DELETE FROM uploads u USING due WHERE u.id = due.id AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.upload_id = u.id)', before, limit, after)
+  return batch
 }
 
 /**
- * Expired, or changed after the ticket expired: not a leftover the sweeper has yet to clean (listLeftovers). No
- * event left: the outbox refers to its upload (and no event is ever written for an upload that ended).
+ * Lists the rows due (`due`: id, at), deletes them with `remove` (`… USING due …`), and says where the batch ended.
+ * Two replicas may list the same rows: the second waits for the first's delete, then finds them gone.
  */
-export async function pruneUploads (pool: pg.Pool, before: Date, limit: number, from?: Date): Promise<PruneBatch> {
-  return await prune(pool, 'uploads', `SELECT u.id FROM uploads u WHERE u.status NOT IN ('pending', 'confirmed') AND u.updated_at >= $3 AND u.updated_at < $1
-    AND (u.status = 'expired' OR u.updated_at >= u.expires_at) AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.upload_id = u.id)
-    ORDER BY u.updated_at LIMIT $2 FOR UPDATE OF u SKIP LOCKED`, 'updated_at', before, limit, from)
-}
-
-/** Deletes the rows `select` lists (from $3 on, oldest first); the batch resumes at the last one's `column`. */
-async function prune (pool: pg.Pool, table: 'outbox' | 'uploads', select: string, column: 'created_at' | 'updated_at', before: Date, limit: number, from?: Date): Promise<PruneBatch> {
-  const { rows } = await pool.query<{ at: Date }>(`DELETE FROM ${table} WHERE id IN (${select}) RETURNING ${column} AS at`, [before, limit, from ?? '-infinity'])
-  const last = rows.reduce<Date | undefined>((max, r) => (max === undefined || r.at > max ? r.at : max), from)
-  return { removed: rows.length, ...(last === undefined ? {} : { resume: last }) }
+async function prune (pool: pg.Pool, due: string, remove: string, before: Date, limit: number, after?: PruneCursor): Promise<PruneBatch & { looked: number }> {
+  const { rows: [r] } = await pool.query<{ looked: number, removed: number, at: Date | null, id: string | null }>(
+    `WITH due AS MATERIALIZED (${due}), removed AS (${remove} RETURNING 1)
+     SELECT (SELECT count(*) FROM due)::int AS looked, (SELECT count(*) FROM removed)::int AS removed, last.at, last.id
+     FROM (SELECT NULL) one LEFT JOIN (SELECT at, id FROM due ORDER BY at DESC, id DESC LIMIT 1) last ON true`,
+    [before, limit, after?.at ?? '-infinity', after?.id ?? ''])
+  const looked = r?.looked ?? 0
+  const resume = r?.at != null && r.id != null ? { at: r.at, id: r.id } : after
+  return { removed: r?.removed ?? 0, ...(resume === undefined ? {} : { resume }), done: looked < limit, looked }
 }

@@ -15,7 +15,7 @@ import type { Config } from '../config.js'
 import { migrate } from './migrations/postgres.js'
 import { countEvents, pruneEvents, pruneUploads } from './postgres-retention.js'
 import { eventMapping, insertColumnList, INSERT_COLUMNS, uploadMapping, type Codec } from './columns.js'
-import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
+import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PruneCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
 
 type UploadRow = Record<string, unknown>
 type EventRow = Record<string, unknown>
@@ -249,8 +249,8 @@ export class PostgresStore implements RecordStore {
 
   // Growth (postgres-retention.ts): counts kept by triggers, pruning a batch per statement.
   async countEvents () { return await countEvents(this.pool) }
-  async pruneEvents (before: Date, limit: number, from?: Date) { return await pruneEvents(this.pool, before, limit, from) }
-  async pruneUploads (before: Date, limit: number, from?: Date) { return await pruneUploads(this.pool, before, limit, from) }
+  async pruneEvents (before: Date, limit: number, after?: PruneCursor) { return await pruneEvents(this.pool, before, limit, after) }
+  async pruneUploads (before: Date, limit: number, after?: PruneCursor) { return await pruneUploads(this.pool, before, limit, after) }
 
   async ping () {
     // query_timeout per query is honoured by pg but missing from its types.

@@ -4,7 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
-import type { PruneBatch, RecordStore } from './record-store.js'
+import type { PruneBatch, PruneCursor, RecordStore } from './record-store.js'
 
 const DAY_MS = 86_400_000
 /** Rows per statement: a batch of this many holds SQLite's thread for milliseconds (docs/performance.md, "Store growth"). */
@@ -42,21 +42,21 @@ export class Pruner {
   /** One pass: events first (an upload goes only once no event refers to it), then uploads. */
   async prune (now = new Date()): Promise<PruneResult> {
     const before = new Date(now.getTime() - this.config.retentionDays * DAY_MS)
-    const events = await this.drain('outbox', (limit, from) => this.store.pruneEvents(before, limit, from))
-    const uploads = await this.drain('uploads', (limit, from) => this.store.pruneUploads(before, limit, from))
+    const events = await this.drain('outbox', (limit, after) => this.store.pruneEvents(before, limit, after))
+    const uploads = await this.drain('uploads', (limit, after) => this.store.pruneUploads(before, limit, after))
     return { events, uploads }
   }
 
-  /** Batches until one is not full; each starts where the one before ended. */
-  private async drain (table: 'outbox' | 'uploads', batch: (limit: number, from?: Date) => Promise<PruneBatch>): Promise<number> {
+  /** Batches until one finds fewer rows due than it could take; each starts after the one before ended. */
+  private async drain (table: 'outbox' | 'uploads', batch: (limit: number, after?: PruneCursor) => Promise<PruneBatch>): Promise<number> {
     let total = 0
-    let from: Date | undefined
+    let after: PruneCursor | undefined
     while (!this.halted) {
-      const { removed, resume } = await batch(this.batch, from)
+      const { removed, resume, done } = await batch(this.batch, after)
       total += removed
-      from = resume ?? from
+      after = resume ?? after
       this.metrics.pruned.inc({ table }, removed)
-      if (removed < this.batch) break
+      if (done) break
       // Requests and deliveries that arrived during the batch run before the next one.
       await new Promise((resolve) => setImmediate(resolve))
     }

@@ -74,8 +74,15 @@ export interface ConfirmResult {
   changed: boolean
 }
 
-/** One batch of a retention pass: the rows removed, and where the pass's next batch starts. */
-export interface PruneBatch { removed: number, resume?: Date }
+/** Where a retention batch ended: the time it ordered by (an event's createdAt, an upload's updatedAt), then id. */
+export interface PruneCursor { at: Date, id: string }
+
+/**
+ * One batch of a retention pass: the rows removed, where the pass's next batch starts (strictly after), and whether
+ * the pass is done (fewer rows than the limit were due: rows kept, such as an upload whose event is not delivered,
+ * do not end it).
+ */
+export interface PruneBatch { removed: number, resume?: PruneCursor, done: boolean }
 
 export interface RecordStore {
   readonly kind: 'sqlite' | 'postgres'
@@ -131,21 +138,21 @@ export interface RecordStore {
   /** Events by status, from maintained counts or indexes: a scrape never walks the outbox. */
   countEvents (): Promise<Record<EventStatus, number>>
 
-  // Retention (pruner.ts): rows that ended before `before` go, oldest first, at most `limit` per call. A pass goes
-  // on from where its last batch ended (`from`, the batch's `resume`), never reading again what it removed
-  // (PostgreSQL keeps removed rows in its indexes until they are vacuumed).
+  // Retention (pruner.ts): rows that ended before `before` go, oldest first, `limit` looked at per call. A pass goes
+  // on after where its last batch ended (`after`, the batch's `resume`), never reading again what it removed
+  // (PostgreSQL keeps removed rows in its indexes until they are vacuumed) or what it kept.
   /**
    * Delivered events delivered before `before`, and dead ones whose last attempt planned their next one before it,
    * except a dead image.confirmed of an upload still confirmed: never received, it stays re-drivable, and
    * replacement counts it as not delivered (supersededBy). Pending events are never removed.
    */
-  pruneEvents (before: Date, limit: number, from?: Date): Promise<PruneBatch>
+  pruneEvents (before: Date, limit: number, after?: PruneCursor): Promise<PruneBatch>
   /**
    * Uploads that ended (rejected, expired, replaced, deleted: last changed before `before`) with no event left, and
    * whose leftovers the sweeper has handled (not listed by listLeftovers). Pending uploads are the sweeper's;
    * confirmed ones are images that replacement and DELETE act on: neither is ever removed.
    */
-  pruneUploads (before: Date, limit: number, from?: Date): Promise<PruneBatch>
+  pruneUploads (before: Date, limit: number, after?: PruneCursor): Promise<PruneBatch>
 
   ping (): Promise<void>
   close (): Promise<void>

@@ -1,39 +1,48 @@
 // What keeps the SQLite store cheap as it grows: the outbox counts, kept by triggers (migration 7), and retention
-// (RecordStore.pruneEvents, pruneUploads): one DELETE of at most `limit` rows per call, found in order through its
-// own index, so one batch holds the event loop briefly.
+// (RecordStore.pruneEvents, pruneUploads): at most `limit` rows per call, found in order through their own index and
+// deleted in one transaction, so one batch holds the event loop briefly.
 import type Database from 'better-sqlite3'
-import type { EventStatus, PruneBatch } from './record-store.js'
+import type { EventStatus, PruneBatch, PruneCursor } from './record-store.js'
 
-interface Window { before: number, from: number, limit: number }
-type Batch = Database.Statement<[Window], { at: number }>
+interface Window { before: number, at: number, id: string, limit: number }
+interface Due { id: string, at: number }
 
-const start = Number.MIN_SAFE_INTEGER
+/** After `after`, or from the first row ('' sorts before every id). */
+const window = (before: number, limit: number, after?: PruneCursor): Window =>
+  ({ before, limit, at: after?.at.getTime() ?? Number.MIN_SAFE_INTEGER, id: after?.id ?? '' })
 
-/** `at` of the rows a batch removed: the last one is where the next batch starts. */
-function batch (rows: Array<{ at: number }>, from: number): PruneBatch {
-  const last = rows.reduce((max, r) => Math.max(max, r.at), from)
-  return { removed: rows.length, ...(last === start ? {} : { resume: new Date(last) }) }
+/** A batch that looked at `due` (in order) and removed `removed` of them. */
+function batch (due: Due[], removed: number, limit: number, after?: PruneCursor): PruneBatch {
+  const last = due.at(-1)
+  const resume = last === undefined ? after : { at: new Date(last.at), id: last.id }
+  return { removed, ...(resume === undefined ? {} : { resume }), done: due.length < limit }
 }
 
 export class SqliteRetention {
   private readonly count: Database.Statement<[], { status: EventStatus, n: number }>
-  private readonly delivered: Batch
+  private readonly deliveredDue: Database.Statement<[Window], Due>
+  private readonly uploadsDue: Database.Statement<[Window], Due>
+  private readonly deleteEvent: Database.Statement<[string]>
+  private readonly deleteUpload: Database.Statement<[string]>
   private readonly dead: Database.Statement<[{ before: number, limit: number }]>
-  private readonly uploads: Batch
+  /** Deletes the rows listed, in one transaction; returns how many went. */
+  private readonly remove: (statement: Database.Statement<[string]>, due: Due[]) => number
 
   constructor (db: Database.Database) {
     this.count = db.prepare('SELECT status, n FROM outbox_counts')
     // Delivered after it was created: the index's range on created_at holds every event delivered before the cut-off.
-    this.delivered = db.prepare(`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'delivered' AND created_at >= @from AND created_at < @before
-      AND delivered_at < @before ORDER BY created_at LIMIT @limit) RETURNING created_at AS at`)
+    this.deliveredDue = db.prepare(`SELECT id, created_at AS at FROM outbox WHERE status = 'delivered' AND (created_at, id) > (@at, @id)
+      AND created_at < @before AND delivered_at < @before ORDER BY created_at, id LIMIT @limit`)
+    this.deleteEvent = db.prepare('DELETE FROM outbox WHERE id = ?')
+    // Expired, or changed after the ticket expired: not a leftover the sweeper has yet to clean (listLeftovers).
+    this.uploadsDue = db.prepare(`SELECT id, updated_at AS at FROM uploads WHERE status NOT IN ('pending', 'confirmed') AND (updated_at, id) > (@at, @id)
+      AND updated_at < @before AND (status = 'expired' OR updated_at >= expires_at) ORDER BY updated_at, id LIMIT @limit`)
+    // One with an event left stays: the outbox refers to its upload.
+    this.deleteUpload = db.prepare('DELETE FROM uploads WHERE id = ? AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.upload_id = uploads.id)')
     // A dead image.confirmed of an upload still confirmed stays (RecordStore.pruneEvents). Dead events are few.
     this.dead = db.prepare(`DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o WHERE o.status = 'dead' AND o.next_attempt_at < @before
       AND NOT (o.type = 'image.confirmed' AND EXISTS (SELECT 1 FROM uploads u WHERE u.id = o.upload_id AND u.status = 'confirmed')) LIMIT @limit)`)
-    // Expired, or changed after the ticket expired: not a leftover the sweeper has yet to clean (listLeftovers). No
-    // event left: the outbox refers to its upload.
-    this.uploads = db.prepare(`DELETE FROM uploads WHERE id IN (SELECT u.id FROM uploads u WHERE u.status NOT IN ('pending', 'confirmed') AND u.updated_at >= @from
-      AND u.updated_at < @before AND (u.status = 'expired' OR u.updated_at >= u.expires_at) AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.upload_id = u.id)
-      ORDER BY u.updated_at LIMIT @limit) RETURNING updated_at AS at`)
+    this.remove = db.transaction((statement: Database.Statement<[string]>, due: Due[]) => due.reduce((n, r) => n + statement.run(r.id).changes, 0))
   }
 
   /** Three rows, however many events there are. */
@@ -44,13 +53,16 @@ export class SqliteRetention {
   }
 
   /** Delivered events first, then dead ones, `limit` in all. */
-  events (before: number, limit: number, from = start): PruneBatch {
-    const delivered = batch(this.delivered.all({ before, from, limit }), from)
-    if (delivered.removed >= limit) return delivered
-    return { ...delivered, removed: delivered.removed + this.dead.run({ before, limit: limit - delivered.removed }).changes }
+  events (before: number, limit: number, after?: PruneCursor): PruneBatch {
+    const due = this.deliveredDue.all(window(before, limit, after))
+    const delivered = batch(due, this.remove(this.deleteEvent, due), limit, after)
+    if (!delivered.done) return delivered
+    const dead = this.dead.run({ before, limit: limit - due.length }).changes
+    return { ...delivered, removed: delivered.removed + dead, done: due.length + dead < limit }
   }
 
-  finishedUploads (before: number, limit: number, from = start): PruneBatch {
-    return batch(this.uploads.all({ before, from, limit }), from)
+  finishedUploads (before: number, limit: number, after?: PruneCursor): PruneBatch {
+    const due = this.uploadsDue.all(window(before, limit, after))
+    return batch(due, this.remove(this.deleteUpload, due), limit, after)
   }
 }

@@ -12,7 +12,7 @@ import { WalSync, type SyncFn } from './wal-sync.js'
 import { eventMapping, uploadMapping, type Codec } from './columns.js'
 import { SqliteTicketInserts } from './sqlite-tickets.js'
 import { SqliteRetention } from './sqlite-retention.js'
-import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
+import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PruneCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
 
 type Row = Record<string, unknown>
 type EventRow = Row
@@ -277,8 +277,8 @@ export class SqliteStore implements RecordStore {
   // Growth (sqlite-retention.ts): counts kept by triggers; pruning a batch per statement, not awaited to disk (a
   // removal lost on power failure is made again by the next pass).
   async countEvents () { return this.retention.counts() }
-  async pruneEvents (before: Date, limit: number, from?: Date) { this.guard(); return this.retention.events(before.getTime(), limit, from?.getTime()) }
-  async pruneUploads (before: Date, limit: number, from?: Date) { this.guard(); return this.retention.finishedUploads(before.getTime(), limit, from?.getTime()) }
+  async pruneEvents (before: Date, limit: number, after?: PruneCursor) { this.guard(); return this.retention.events(before.getTime(), limit, after) }
+  async pruneUploads (before: Date, limit: number, after?: PruneCursor) { this.guard(); return this.retention.finishedUploads(before.getTime(), limit, after) }
 
   async ping () {
     // After a failed flush the disk may have dropped committed pages: not ready until restarted (SQLite recovers

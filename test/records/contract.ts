@@ -529,27 +529,39 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     t.same(await store.countEvents(), { pending: 1, delivered: 0, dead: 0 })
   })
 
-  t.test('a retention pass goes on from where its last batch ended, oldest first', async (t) => {
+  t.test('a retention pass goes on after where its last batch ended, oldest first; rows it keeps do not end it', async (t) => {
     const { store } = await fresh(t)
-    const [a, b, c, older] = Array.from({ length: 4 }, () => newUpload({ expiresAt: at(10) })) as [NewUpload, NewUpload, NewUpload, NewUpload]
-    for (const u of [a, b, c, older]) await store.createUpload(u)
-    for (const [u, ms] of [[b, 300], [a, 100], [c, 200]] as const) await store.transition(u.id, ['pending'], 'expired', at(ms))
+    const [a, b, c, d, kept, older] = Array.from({ length: 6 }, () => newUpload({ expiresAt: at(10) })) as [NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload]
+    for (const u of [a, b, c, d, kept, older]) await store.createUpload(u)
+    // Two ended in the same millisecond (the sweeper touches a whole pass with one time): ordered by id.
+    const [tieFirst, tieSecond] = [c, d].sort((x, y) => (x.id < y.id ? -1 : 1)) as [NewUpload, NewUpload]
+    for (const [u, ms] of [[b, 300], [a, 100], [c, 200], [d, 200]] as const) await store.transition(u.id, ['pending'], 'expired', at(ms))
+    // Ended first, and an event still refers to it (its image.deleted is not delivered): kept, passed over.
+    await store.confirmUpload(kept.id, 1, at(20), eventFor(at(20)))
+    await store.deleteUpload(kept.id, at(50), (r) => ({ id: `del_${r.id}`, uploadId: r.id, type: 'image.deleted', payload: '{}', createdAt: at(50) }))
+    await store.transition(kept.id, ['deleted'], 'deleted', at(50))
+
     const first = await store.pruneUploads(at(1000), 1)
-    t.same(first, { removed: 1, resume: at(100) }, 'the one that ended first, and where it ended')
+    t.same(first, { removed: 0, resume: { at: at(50), id: kept.id }, done: false }, 'a batch of rows kept does not end the pass')
+    const second = await store.pruneUploads(at(1000), 1, first.resume)
+    t.same(second, { removed: 1, resume: { at: at(100), id: a.id }, done: false }, 'the next one starts after it')
     t.equal(await store.getUpload(a.id), undefined)
     // An upload that ended before the pass's position is left for the next pass.
-    await store.transition(older.id, ['pending'], 'expired', at(50))
-    t.same(await store.pruneUploads(at(1000), 1, first.resume), { removed: 1, resume: at(200) })
-    t.same(await store.pruneUploads(at(1000), 5, at(200)), { removed: 1, resume: at(300) }, 'not full: the pass ends')
-    t.same(await store.pruneUploads(at(1000), 5, at(300)), { removed: 0, resume: at(300) })
+    await store.transition(older.id, ['pending'], 'expired', at(60))
+    const third = await store.pruneUploads(at(1000), 1, second.resume)
+    t.same(third, { removed: 1, resume: { at: at(200), id: tieFirst.id }, done: false })
+    t.same(await store.pruneUploads(at(1000), 5, third.resume), { removed: 2, resume: { at: at(300), id: b.id }, done: true }, 'past a tie; fewer than the limit: done')
+    t.equal(await store.getUpload(tieSecond.id), undefined, 'the second of the tie went in its turn')
+    t.same(await store.pruneUploads(at(1000), 5, { at: at(300), id: b.id }), { removed: 0, resume: { at: at(300), id: b.id }, done: true })
     t.match(await store.getUpload(older.id), { status: 'expired' })
-    t.same(await store.pruneUploads(at(1000), 5), { removed: 1, resume: at(50) }, 'the next pass starts from the beginning')
+    t.match(await store.pruneUploads(at(1000), 5), { removed: 1, done: true }, 'the next pass starts from the beginning')
+    t.match(await store.getUpload(kept.id), { status: 'deleted' })
 
     const events = [await seedEvent(store, at(30)), await seedEvent(store, at(10)), await seedEvent(store, at(20))]
     for (const e of events) await store.markDelivered(e.id, at(40))
-    t.same(await store.pruneEvents(at(1000), 2), { removed: 2, resume: at(20) }, 'events by creation, oldest first')
+    t.same(await store.pruneEvents(at(1000), 2), { removed: 2, resume: { at: at(20), id: events[2]?.id }, done: false }, 'events by creation, oldest first')
     t.same(ids(await store.listEvents('delivered', 10)), [events[0]?.id])
-    t.same(await store.pruneEvents(at(1000), 2, at(20)), { removed: 1, resume: at(30) })
+    t.same(await store.pruneEvents(at(1000), 2, { at: at(20), id: events[2]?.id ?? '' }), { removed: 1, resume: { at: at(30), id: events[0]?.id }, done: true })
   })
 
   t.test('ping answers while open', async (t) => {

@@ -53,27 +53,27 @@ t.test('a batch at a time, with a turn of the event loop between batches; stop()
   let left = 7
   // A store of seven old events and no uploads; each batch lets a turn be seen if one comes before the next batch.
   const store: Pick<RecordStore, 'pruneEvents' | 'pruneUploads'> = {
-    pruneEvents: async (_before: Date, limit: number, from?: Date) => {
-      calls.push(`events ${limit} from ${from?.getTime() ?? 'start'}`)
+    pruneEvents: async (_before, limit, after) => {
+      calls.push(`events ${limit} after ${after?.id ?? 'start'}`)
       setImmediate(() => calls.push('turn'))
       const removed = Math.min(limit, left)
       left -= removed
-      return { removed, resume: new Date(7 - left) }
+      return { removed, resume: { at: new Date(0), id: String(7 - left) }, done: removed < limit }
     },
-    pruneUploads: async () => { calls.push('uploads'); return { removed: 0 } }
+    pruneUploads: async () => { calls.push('uploads'); return { removed: 0, done: true } }
   }
   const metrics = createMetrics()
   const log = { info: () => {}, error: () => {} } as unknown as ConstructorParameters<typeof Pruner>[3]
   const pruner = new Pruner({ retentionDays: 30, sweepIntervalSeconds: 60 }, store, metrics, log, 3)
   t.same(await pruner.prune(), { events: 7, uploads: 0 })
-  t.same(calls.slice(0, 5), ['events 3 from start', 'turn', 'events 3 from 3', 'turn', 'events 3 from 6'], 'each batch from where the last ended; other work runs between them')
-  t.same(calls.filter((c) => c !== 'turn'), ['events 3 from start', 'events 3 from 3', 'events 3 from 6', 'uploads'], 'until a batch is not full; then the uploads')
+  t.same(calls.slice(0, 5), ['events 3 after start', 'turn', 'events 3 after 3', 'turn', 'events 3 after 6'], 'each batch after where the last ended; other work runs between them')
+  t.same(calls.filter((c) => c !== 'turn'), ['events 3 after start', 'events 3 after 3', 'events 3 after 6', 'uploads'], 'until a batch is done; then the uploads')
 
   // Full batches for ever, until stopped.
   let batches = 0
   store.pruneEvents = async (_before, limit) => {
     if (++batches === 2) pruner.stop().catch(() => {})
-    return { removed: limit }
+    return { removed: limit, done: false }
   }
   calls.length = 0
   t.same(await pruner.prune(), { events: 6, uploads: 0 }, 'stopped after the second batch')

@@ -79,7 +79,7 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
     // (postgres-retention.ts): writers only ever insert into it, so no two transactions wait on one counter row.
     sql: `
       CREATE INDEX outbox_status_created ON outbox (status, created_at, id);
-      CREATE INDEX uploads_finished ON uploads (updated_at) WHERE status NOT IN ('pending', 'confirmed');
+      CREATE INDEX uploads_finished ON uploads (updated_at, id) WHERE status NOT IN ('pending', 'confirmed');
       CREATE TABLE outbox_counts (status text NOT NULL, n bigint NOT NULL);
       INSERT INTO outbox_counts (status, n) SELECT status, count(*) FROM outbox GROUP BY status;
       CREATE FUNCTION outbox_counts_inserted () RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$ BEGIN

@@ -128,7 +128,7 @@ export const sqliteMigrations: ReadonlyArray<{ version: number, sql: string }> =
     // index names the two statuses it excludes: its condition is evaluated on every write (see version 4).
     sql: `
       CREATE INDEX outbox_status_created ON outbox (status, created_at, id);
-      CREATE INDEX uploads_finished ON uploads (updated_at) WHERE status NOT IN ('pending', 'confirmed');
+      CREATE INDEX uploads_finished ON uploads (updated_at, id) WHERE status NOT IN ('pending', 'confirmed');
       CREATE TABLE outbox_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
       INSERT INTO outbox_counts (status, n)
         SELECT s.status, (SELECT count(*) FROM outbox WHERE outbox.status = s.status) FROM (SELECT 'pending' AS status UNION ALL SELECT 'delivered' UNION ALL SELECT 'dead') s;
