@@ -9,16 +9,19 @@ import { coldStartSection } from './sections/cold-start.js'
 import { completionSection } from './sections/completion.js'
 import type { BenchContext } from './sections/context.js'
 import { imagesSection } from './sections/images.js'
+import { storeSection } from './sections/store.js'
 import { ticketsSection } from './sections/tickets.js'
 import { uploadsSection } from './sections/uploads.js'
 import type { Row } from './stats.js'
 
-const SECTIONS = { tickets: ticketsSection, uploads: uploadsSection, completion: completionSection, images: imagesSection, coldStart: coldStartSection }
+const SECTIONS = { tickets: ticketsSection, uploads: uploadsSection, completion: completionSection, images: imagesSection, coldStart: coldStartSection, store: storeSection }
 type SectionName = keyof typeof SECTIONS
+/** Run only when named in BENCH_ONLY: store fills a database with a million rows (minutes, gigabytes). */
+const ON_REQUEST: SectionName[] = ['store']
 
 // BENCH_ONLY=tickets,uploads runs a subset (while working on one figure).
 const only = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean) as SectionName[]
-const selected = only.length > 0 ? only : Object.keys(SECTIONS) as SectionName[]
+const selected = only.length > 0 ? only : (Object.keys(SECTIONS) as SectionName[]).filter((name) => !ON_REQUEST.includes(name))
 
 if (!existsSync(SERVICE_ENTRY)) {
   process.stderr.write(`bench: ${SERVICE_ENTRY} is missing; run npm run build first (npm run bench does)\n`)

@@ -23,6 +23,7 @@ import eventRoutes from './routes/events.js'
 import { ImageConfirmedEvent, ImageDeletedEvent, WebhookEvent } from './routes/webhook-schemas.js'
 import { createObjectBackend, type ObjectBackend } from './objects/index.js'
 import { createRecordStore } from './records/index.js'
+import { Pruner } from './records/pruner.js'
 import type { RecordStore } from './records/record-store.js'
 import { UploadService } from './uploads/service.js'
 import { Dispatcher, type DispatcherOptions } from './webhooks/dispatcher.js'
@@ -101,19 +102,22 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
   const uploads = new UploadService(config, objects, records, metrics)
   const dispatcher = new Dispatcher(config, records, uploads, metrics, app.log.child({ component: 'webhooks' }), opts.webhooks)
   const sweeper = new Sweeper(config, records, objects, uploads, metrics, app.log.child({ component: 'sweeper' }))
+  const pruner = new Pruner(config, records, metrics, app.log.child({ component: 'pruner' }))
   // A committed confirmation (or deletion) starts its delivery at once instead of at the next poll.
   uploads.onEvent = () => dispatcher.nudge()
   app.decorate('uploads', uploads)
   app.decorate('dispatcher', dispatcher)
   app.decorate('sweeper', sweeper)
+  app.decorate('pruner', pruner)
   app.decorate('closing', false)
   app.addHook('preClose', async () => { app.closing = true })
   app.addHook('onReady', async () => {
     await dispatcher.start()
     sweeper.start()
+    pruner.start()
   })
-  // Before the records close: no new claims or sweeps; deliveries in flight finish or go back to the queue.
-  app.addHook('preClose', async () => { await Promise.all([sweeper.stop(), dispatcher.stop()]) })
+  // Before the records close: no new claims, sweeps or prunes; deliveries in flight finish or go back to the queue.
+  app.addHook('preClose', async () => { await Promise.all([sweeper.stop(), pruner.stop(), dispatcher.stop()]) })
   app.addHook('onClose', async () => {
     await objects.close()
     await records.close()

@@ -63,6 +63,8 @@ export interface Config {
     queueLimit: number
   }
   sweepIntervalSeconds: number
+  /** Records that ended (uploads not pending or confirmed, events delivered or dead) are removed this long after. */
+  retentionDays: number
   /** Rate limits (src/limits/rate-limits.ts); null: off. */
   rateLimits: {
     tickets: Rate | null
@@ -240,6 +242,7 @@ export function loadConfig (source: NodeJS.ProcessEnv = process.env, randomSecre
       queueLimit: env.IMAGE_QUEUE_LIMIT ?? 64
     },
     sweepIntervalSeconds: env.SWEEP_INTERVAL_SECONDS ?? 60,
+    retentionDays: env.RETENTION_DAYS ?? 30,
     rateLimits: {
       tickets: ticketRate,
       browser: browserRate,

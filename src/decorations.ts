@@ -4,6 +4,7 @@ import type { Config } from './config.js'
 import type { RateLimitHooks } from './limits/rate-limits.js'
 import type { Metrics } from './metrics.js'
 import type { ObjectStore } from './objects/object-store.js'
+import type { Pruner } from './records/pruner.js'
 import type { RecordStore } from './records/record-store.js'
 import type { Dispatcher } from './webhooks/dispatcher.js'
 import type { Sweeper } from './uploads/sweeper.js'
@@ -19,6 +20,8 @@ declare module 'fastify' {
     uploads: UploadService
     dispatcher: Dispatcher
     sweeper: Sweeper
+    /** Removes records older than RETENTION_DAYS. */
+    pruner: Pruner
     metrics: Metrics
     /** Rate-limit hooks for the routes (limits/rate-limits.ts); a limit that is off (0) is an empty list. */
     limits: RateLimitHooks

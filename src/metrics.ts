@@ -48,6 +48,12 @@ export function createMetrics (logFailures: () => number = () => 0) {
         countedLogFailures = now
       }
     }),
+    pruned: new Counter({
+      name: 'image_store_pruned_rows_total',
+      help: 'Records removed after RETENTION_DAYS, by table (uploads, outbox)',
+      labelNames: ['table'] as const,
+      registers: [registry]
+    }),
     outbox: new Gauge({
       name: 'webhook_outbox_events',
       help: 'Outbox events by status (sampled at scrape)',

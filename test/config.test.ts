@@ -152,6 +152,15 @@ t.test('every number has a range the service can honour, given in the message', 
   t.ok(Number.isFinite(new Date(Date.now() + (c.upload.ttlSeconds + c.upload.graceSeconds) * 1000).getTime()), 'the longest ticket still has a date')
 })
 
+t.test('RETENTION_DAYS: 30 by default; 1 to 3650, anything else refused with the range', async (t) => {
+  t.equal(loadConfig({}).retentionDays, 30)
+  t.equal(loadConfig({ RETENTION_DAYS: '1' }).retentionDays, 1)
+  t.equal(loadConfig({ RETENTION_DAYS: '3650' }).retentionDays, 3650)
+  for (const bad of ['0', '3651', '-1', '30d', '1e9']) {
+    t.throws(() => loadConfig({ RETENTION_DAYS: bad }), { name: 'ConfigError', message: /RETENTION_DAYS: must be a whole number from 1 to 3650/ }, bad)
+  }
+})
+
 t.test('a service token containing whitespace is refused, not silently never matched', async (t) => {
   for (const tokens of ['aaaaaaaa bbbbbbbbbbbb', 'aaaaaaaaaaaaaaaa,bbbbbbbb\tbbbbbbbb']) {
     t.throws(() => loadConfig({ SERVICE_TOKENS: tokens }), { name: 'ConfigError', message: /SERVICE_TOKENS: a token may not contain spaces/ }, JSON.stringify(tokens))

@@ -13,8 +13,9 @@ import pg from 'pg'
 import { TickBatch, type Pending } from './tick-batch.js'
 import type { Config } from '../config.js'
 import { migrate } from './migrations/postgres.js'
+import { countEvents, pruneEvents, pruneUploads } from './postgres-retention.js'
 import { eventMapping, insertColumnList, INSERT_COLUMNS, uploadMapping, type Codec } from './columns.js'
-import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
+import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PruneCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
 
 type UploadRow = Record<string, unknown>
 type EventRow = Record<string, unknown>
@@ -247,12 +248,10 @@ export class PostgresStore implements RecordStore {
     return rowCount === 1
   }
 
-  async countEvents () {
-    const counts: Record<EventStatus, number> = { pending: 0, delivered: 0, dead: 0 }
-    const { rows } = await this.pool.query<{ status: EventStatus, n: number }>('SELECT status, count(*)::int AS n FROM outbox GROUP BY status')
-    for (const { status, n } of rows) counts[status] = n
-    return counts
-  }
+  // Growth (postgres-retention.ts): counts kept by triggers, pruning a batch per statement.
+  async countEvents () { return await countEvents(this.pool) }
+  async pruneEvents (before: Date, limit: number, after?: PruneCursor) { return await pruneEvents(this.pool, before, limit, after) }
+  async pruneUploads (before: Date, limit: number, after?: PruneCursor) { return await pruneUploads(this.pool, before, limit, after) }
 
   async ping () {
     // query_timeout per query is honoured by pg but missing from its types.

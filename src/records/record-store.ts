@@ -1,5 +1,5 @@
 // The store holds upload records and the webhook outbox. Two implementations (sqlite.ts, postgres.ts) pass
-// one contract suite (test/store/contract.ts); everything the service needs from a database is here.
+// one contract suite (test/records/contract.ts); everything the service needs from a database is here.
 
 export const UPLOAD_STATUSES = ['pending', 'confirmed', 'rejected', 'expired', 'replaced', 'deleted'] as const
 export type UploadStatus = typeof UPLOAD_STATUSES[number]
@@ -74,6 +74,16 @@ export interface ConfirmResult {
   changed: boolean
 }
 
+/** Where a retention batch ended: the time it ordered by (an event's createdAt, an upload's updatedAt), then id. */
+export interface PruneCursor { at: Date, id: string }
+
+/**
+ * One batch of a retention pass: the rows removed, where the pass's next batch starts (strictly after), and whether
+ * the pass is done (fewer rows than the limit were due: rows kept, such as an upload whose event is not delivered,
+ * do not end it).
+ */
+export interface PruneBatch { removed: number, resume?: PruneCursor, done: boolean }
+
 export interface RecordStore {
   readonly kind: 'sqlite' | 'postgres'
   /** Durable before it resolves: a ticket is never answered before its record is committed. */
@@ -130,7 +140,24 @@ export interface RecordStore {
   listEvents (status: EventStatus, limit: number): Promise<OutboxEvent[]>
   /** dead → pending, attempts reset; false if the event is not dead. */
   redriveEvent (id: string, now: Date): Promise<boolean>
+  /** Events by status, from maintained counts or indexes: a scrape never walks the outbox. */
   countEvents (): Promise<Record<EventStatus, number>>
+
+  // Retention (pruner.ts): rows that ended before `before` go, oldest first, `limit` looked at per call. A pass goes
+  // on after where its last batch ended (`after`, the batch's `resume`), never reading again what it removed
+  // (PostgreSQL keeps removed rows in its indexes until they are vacuumed) or what it kept.
+  /**
+   * Delivered events delivered before `before`, and dead ones whose last attempt planned their next one before it,
+   * except a dead image.confirmed of an upload still confirmed: never received, it stays re-drivable, and
+   * replacement counts it as not delivered (supersededBy). Pending events are never removed.
+   */
+  pruneEvents (before: Date, limit: number, after?: PruneCursor): Promise<PruneBatch>
+  /**
+   * Uploads that ended (rejected, expired, replaced, deleted: last changed before `before`) with no event left, and
+   * whose leftovers the sweeper has handled (not listed by listLeftovers). Pending uploads are the sweeper's;
+   * confirmed ones are images that replacement and DELETE act on: neither is ever removed.
+   */
+  pruneUploads (before: Date, limit: number, after?: PruneCursor): Promise<PruneBatch>
 
   /** Readiness: throws when the store cannot be reached. */
   ping (): Promise<void>

@@ -12,7 +12,8 @@ import { TickBatch, type Pending } from './tick-batch.js'
 import { WalSync, type SyncFn } from './wal-sync.js'
 import { eventMapping, uploadMapping, type Codec } from './columns.js'
 import { SqliteTicketInserts } from './sqlite-tickets.js'
-import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
+import { SqliteRetention } from './sqlite-retention.js'
+import type { ConfirmResult, DeleteResult, EventStatus, NewEvent, NewUpload, PageCursor, PruneCursor, PublishedImage, RecordStore, UploadRecord, UploadStatus } from './record-store.js'
 
 type Row = Record<string, unknown>
 type EventRow = Row
@@ -53,6 +54,7 @@ export class SqliteStore implements RecordStore {
   /** A turn's tickets, or, while a flush runs, every ticket until it ends: one commit (WalSync.afterFlush). */
   private readonly inserts = new TickBatch<NewUpload>((batch) => { this.insertBatch(batch) }, (resume) => this.wal.afterFlush(resume))
   private readonly tickets: SqliteTicketInserts
+  private readonly retention: SqliteRetention
   private readonly stmt
   private readonly wal: WalSync
 
@@ -93,11 +95,11 @@ export class SqliteStore implements RecordStore {
       failed: db.prepare('UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_until = NULL WHERE id = ? AND status = \'pending\''),
       release: db.prepare('UPDATE outbox SET lease_until = NULL WHERE id = ? AND status = \'pending\''),
       getEvent: db.prepare<[string], EventRow>('SELECT * FROM outbox WHERE id = ?'),
-      listEvents: db.prepare<[string, number], EventRow>('SELECT * FROM outbox WHERE status = ? ORDER BY created_at LIMIT ?'),
-      redrive: db.prepare('UPDATE outbox SET status = \'pending\', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = \'dead\''),
-      count: db.prepare<[], { status: EventStatus, n: number }>('SELECT status, count(*) AS n FROM outbox GROUP BY status')
+      listEvents: db.prepare<[string, number], EventRow>('SELECT * FROM outbox WHERE status = ? ORDER BY created_at, id LIMIT ?'),
+      redrive: db.prepare('UPDATE outbox SET status = \'pending\', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ? AND status = \'dead\'')
     }
     this.tickets = new SqliteTicketInserts(db, uploads.insertValues)
+    this.retention = new SqliteRetention(db)
   }
 
   createUpload (upload: NewUpload): Promise<void> {
@@ -274,11 +276,11 @@ export class SqliteStore implements RecordStore {
     return changed
   }
 
-  async countEvents () {
-    const counts: Record<EventStatus, number> = { pending: 0, delivered: 0, dead: 0 }
-    for (const { status, n } of this.stmt.count.all()) counts[status] = n
-    return counts
-  }
+  // Growth (sqlite-retention.ts): counts kept by triggers; pruning a batch per statement, not awaited to disk (a
+  // removal lost on power failure is made again by the next pass).
+  async countEvents () { return this.retention.counts() }
+  async pruneEvents (before: Date, limit: number, after?: PruneCursor) { this.guard(); return this.retention.events(before.getTime(), limit, after) }
+  async pruneUploads (before: Date, limit: number, after?: PruneCursor) { this.guard(); return this.retention.finishedUploads(before.getTime(), limit, after) }
 
   async ping () {
     // After a failed flush the disk may have dropped committed pages: not ready until restarted (SQLite recovers

@@ -24,7 +24,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listWebhookEvents',
       tags: ['webhooks'],
       summary: 'List webhook events by status',
-      description: 'Dead events (every attempt failed) stay here until re-driven. A DELETE of a confirmed upload removes its image.confirmed not yet delivered (pending or dead) and queues image.deleted. Oldest first.',
+      description: 'Dead events (every attempt failed) stay here until re-driven, or for RETENTION_DAYS (an image.confirmed of an upload still confirmed stays until re-driven); delivered ones for RETENTION_DAYS. A DELETE of a confirmed upload removes its image.confirmed not yet delivered (pending or dead) and queues image.deleted. Oldest first.',
       security: Bearer,
       querystring: EventListQuery,
       response: { 200: EventList, ...errors(400, 401) }

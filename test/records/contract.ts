@@ -5,7 +5,7 @@
 // store playing both parts, and a second view of the database is the store closed and opened again.
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import type { NewEvent, NewUpload, OutboxEvent, RecordStore, UploadRecord } from '../../src/records/record-store.js'
+import type { NewEvent, NewUpload, OutboxEvent, PruneBatch, RecordStore, UploadRecord } from '../../src/records/record-store.js'
 
 export type StoreSetup = (t: Test) => Promise<() => Promise<RecordStore>>
 
@@ -48,6 +48,7 @@ async function seedEvent (store: RecordStore, due: Date): Promise<OutboxEvent> {
 }
 
 const ids = (events: Array<{ id: string }>) => events.map((e) => e.id)
+const removed = async (batch: Promise<PruneBatch>) => (await batch).removed
 
 export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boolean }): void {
   /**
@@ -462,6 +463,124 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     t.same(ids(await store.listEvents('dead', 1)), [b.id], 'limit')
     t.same(await store.countEvents(), { pending: 2, delivered: 1, dead: 2 })
     t.equal(await store.getEvent('msg_unknown'), undefined)
+  })
+
+  t.test('pruneEvents: delivered and dead events that ended before the cut-off go, a batch at a time; pending ones and a confirmed upload\'s dead image.confirmed stay', async (t) => {
+    const { store } = await fresh(t)
+    const delivered = await seedEvent(store, at(0))
+    await store.markDelivered(delivered.id, at(100))
+    const deliveredLately = await seedEvent(store, at(1))
+    await store.markDelivered(deliveredLately.id, at(5000))
+    const pending = await seedEvent(store, at(2))
+    const retrying = await seedEvent(store, at(3))
+    await store.markFailed(retrying.id, 'HTTP 500', at(200), false)
+    // Never received, still the upload's image: re-drivable, and replacement counts it as not delivered (supersededBy).
+    const deadConfirmed = await seedEvent(store, at(4))
+    await store.markFailed(deadConfirmed.id, 'HTTP 500', at(200), true)
+    const deadReplaced = await seedEvent(store, at(5))
+    await store.markFailed(deadReplaced.id, 'HTTP 500', at(200), true)
+    await store.transition(deadReplaced.uploadId, ['confirmed'], 'replaced', at(300))
+    const deadLately = await seedEvent(store, at(6))
+    await store.markFailed(deadLately.id, 'HTTP 500', at(6000), true)
+    const gone = newUpload()
+    await store.createUpload(gone)
+    await store.confirmUpload(gone.id, 1, at(7), eventFor(at(7)))
+    await store.deleteUpload(gone.id, at(50), (r) => ({ id: `del_${r.id}`, uploadId: r.id, type: 'image.deleted', payload: '{}', createdAt: at(50) }))
+    await store.markFailed(`del_${gone.id}`, 'HTTP 410', at(200), true)
+    t.same(await store.countEvents(), { pending: 2, delivered: 2, dead: 4 })
+
+    t.equal(await removed(store.pruneEvents(at(1000), 2)), 2, 'a batch at most')
+    t.equal(await removed(store.pruneEvents(at(1000), 2)), 1, 'then the rest')
+    t.equal(await removed(store.pruneEvents(at(1000), 2)), 0, 'then nothing')
+    for (const e of [delivered.id, deadReplaced.id, `del_${gone.id}`]) t.equal(await store.getEvent(e), undefined, `${e} is gone`)
+    for (const e of [deliveredLately, pending, retrying, deadConfirmed, deadLately]) t.ok(await store.getEvent(e.id), `${e.id} stays`)
+    t.same(await store.countEvents(), { pending: 2, delivered: 1, dead: 2 }, 'the counts follow')
+    t.same(ids(await store.listEvents('dead', 10)), [deadConfirmed.id, deadLately.id])
+    t.equal(await store.redriveEvent(deadConfirmed.id, at(7000)), true, 'the dead confirmation can still be re-driven')
+  })
+
+  t.test('pruneUploads: uploads that ended before the cut-off and have no event left go; pending and confirmed ones never', async (t) => {
+    const { store } = await fresh(t)
+    // Tickets issued at 0 and valid until 600 000.
+    const [pending, confirmed, expired, rejected, rejectedUncleaned, replaced, deleted, expiredLately] =
+      Array.from({ length: 8 }, () => newUpload()) as [NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload]
+    for (const u of [pending, confirmed, expired, rejected, rejectedUncleaned, replaced, deleted, expiredLately]) await store.createUpload(u)
+    for (const u of [confirmed, replaced, deleted]) await store.confirmUpload(u.id, 1, at(100), eventFor(at(100)))
+    for (const u of [confirmed, replaced]) await store.markDelivered(`msg_${u.id}`, at(200))
+    await store.transition(expired.id, ['pending'], 'expired', at(700_000))
+    // Rejected while its form was valid: the sweeper cleans what was posted after, then touches it (listLeftovers).
+    for (const u of [rejected, rejectedUncleaned]) await store.transition(u.id, ['pending'], 'rejected', at(100))
+    await store.transition(rejected.id, ['rejected'], 'rejected', at(700_000))
+    await store.transition(replaced.id, ['confirmed'], 'replaced', at(700_000))
+    // Its image.deleted waits for delivery.
+    await store.deleteUpload(deleted.id, at(700_000), (r) => ({ id: `del_${r.id}`, uploadId: r.id, type: 'image.deleted', payload: '{}', createdAt: at(700_000) }))
+    await store.transition(expiredLately.id, ['pending'], 'expired', at(2_000_000))
+    // The sweeper cleans each ended upload's leftovers, then touches it (same status: cleaned_at set).
+    for (const [u, status, time] of [[expired, 'expired', 700_000], [replaced, 'replaced', 700_000], [expiredLately, 'expired', 2_000_000]] as const) {
+      await store.transition(u.id, [status], status, at(time))
+    }
+    const cutOff = at(1_000_000)
+
+    t.equal(await removed(store.pruneUploads(cutOff, 1)), 1, 'a batch at most')
+    t.equal(await removed(store.pruneUploads(cutOff, 10)), 1, 'then the rest')
+    t.equal(await removed(store.pruneUploads(cutOff, 10)), 0, 'then nothing')
+    t.equal(await store.getUpload(expired.id), undefined)
+    t.equal(await store.getUpload(rejected.id), undefined)
+    t.ok(await store.getUpload(replaced.id), 'an upload whose event is still kept stays')
+    t.equal(await removed(store.pruneEvents(cutOff, 100)), 2, 'the delivered confirmations')
+    t.equal(await removed(store.pruneUploads(cutOff, 10)), 1)
+    t.equal(await store.getUpload(replaced.id), undefined, 'then it goes')
+
+    const farFuture = at(1e12)
+    await removed(store.pruneEvents(farFuture, 100))
+    t.equal(await removed(store.pruneUploads(farFuture, 10)), 1, 'later on, the one that ended lately')
+    t.equal(await store.getUpload(expiredLately.id), undefined)
+    t.match(await store.getUpload(pending.id), { status: 'pending' }, 'a pending upload is the sweeper\'s, however old')
+    t.match(await store.getUpload(confirmed.id), { status: 'confirmed' }, 'the owner\'s image stays: replacement and DELETE need it')
+    t.match(await store.getUpload(rejectedUncleaned.id), { status: 'rejected' }, 'a leftover the sweeper has not cleaned yet stays')
+    t.match(await store.getUpload(deleted.id), { status: 'deleted' }, 'an upload with an event not delivered stays')
+    t.match(await store.getEvent(`del_${deleted.id}`), { status: 'pending' }, 'and so does the event')
+    t.same(await store.countEvents(), { pending: 1, delivered: 0, dead: 0 })
+  })
+
+  t.test('a retention pass goes on after where its last batch ended, oldest first; rows it keeps do not end it', async (t) => {
+    const { store } = await fresh(t)
+    const [a, b, c, d, kept, older] = Array.from({ length: 6 }, () => newUpload({ expiresAt: at(10) })) as [NewUpload, NewUpload, NewUpload, NewUpload, NewUpload, NewUpload]
+    for (const u of [a, b, c, d, kept, older]) await store.createUpload(u)
+    // Two ended in the same millisecond (the sweeper touches a whole pass with one time): ordered by id.
+    const [tieFirst, tieSecond] = [c, d].sort((x, y) => (x.id < y.id ? -1 : 1)) as [NewUpload, NewUpload]
+    // Each then cleaned by the sweeper and touched (same status: cleaned_at set, listLeftovers).
+    for (const [u, ms] of [[b, 300], [a, 100], [c, 200], [d, 200]] as const) {
+      await store.transition(u.id, ['pending'], 'expired', at(ms))
+      await store.transition(u.id, ['expired'], 'expired', at(ms))
+    }
+    // Ended first, and an event still refers to it (its image.deleted is not delivered): kept, passed over.
+    await store.confirmUpload(kept.id, 1, at(20), eventFor(at(20)))
+    await store.deleteUpload(kept.id, at(50), (r) => ({ id: `del_${r.id}`, uploadId: r.id, type: 'image.deleted', payload: '{}', createdAt: at(50) }))
+    await store.transition(kept.id, ['deleted'], 'deleted', at(50))
+
+    const first = await store.pruneUploads(at(1000), 1)
+    t.same(first, { removed: 0, resume: { at: at(50), id: kept.id }, done: false }, 'a batch of rows kept does not end the pass')
+    const second = await store.pruneUploads(at(1000), 1, first.resume)
+    t.same(second, { removed: 1, resume: { at: at(100), id: a.id }, done: false }, 'the next one starts after it')
+    t.equal(await store.getUpload(a.id), undefined)
+    // An upload that ended before the pass's position is left for the next pass.
+    await store.transition(older.id, ['pending'], 'expired', at(60))
+    await store.transition(older.id, ['expired'], 'expired', at(60))
+    const third = await store.pruneUploads(at(1000), 1, second.resume)
+    t.same(third, { removed: 1, resume: { at: at(200), id: tieFirst.id }, done: false })
+    t.same(await store.pruneUploads(at(1000), 5, third.resume), { removed: 2, resume: { at: at(300), id: b.id }, done: true }, 'past a tie; fewer than the limit: done')
+    t.equal(await store.getUpload(tieSecond.id), undefined, 'the second of the tie went in its turn')
+    t.same(await store.pruneUploads(at(1000), 5, { at: at(300), id: b.id }), { removed: 0, resume: { at: at(300), id: b.id }, done: true })
+    t.match(await store.getUpload(older.id), { status: 'expired' })
+    t.match(await store.pruneUploads(at(1000), 5), { removed: 1, done: true }, 'the next pass starts from the beginning')
+    t.match(await store.getUpload(kept.id), { status: 'deleted' })
+
+    const events = [await seedEvent(store, at(30)), await seedEvent(store, at(10)), await seedEvent(store, at(20))]
+    for (const e of events) await store.markDelivered(e.id, at(40))
+    t.same(await store.pruneEvents(at(1000), 2), { removed: 2, resume: { at: at(20), id: events[2]?.id }, done: false }, 'events by creation, oldest first')
+    t.same(ids(await store.listEvents('delivered', 10)), [events[0]?.id])
+    t.same(await store.pruneEvents(at(1000), 2, { at: at(20), id: events[2]?.id ?? '' }), { removed: 1, resume: { at: at(30), id: events[0]?.id }, done: true })
   })
 
   t.test('ping answers while open', async (t) => {

@@ -202,3 +202,43 @@ t.test('schema 4 rebuilds a schema-3 file: rows, events and foreign keys kept, n
   t.match(db.prepare(`EXPLAIN QUERY PLAN ${stmt.leftovers?.source ?? ''}`).all({ before: 5, at: 0, id: '', limit: 10 }), [{ detail: /USING INDEX uploads_leftovers/ }], 'the sweeper\'s leftovers query uses its index')
   t.match(db.prepare(`EXPLAIN QUERY PLAN ${stmt.expiredPending?.source ?? ''}`).all({ before: 5, at: 0, id: '', limit: 10 }), [{ detail: /USING INDEX uploads_pending_expiry/ }], 'and so does its expiry query')
 })
+
+t.test('schema 7 on a schema-6 file: counts kept by triggers from the rows already there; lists, counts and pruning use indexes', async (t) => {
+  const dir = scratch(t, 'store-sqlite-v7-')
+  const old = new Database(join(dir, 'image-service.sqlite'))
+  old.pragma('journal_mode = WAL')
+  old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)')
+  for (const m of sqliteMigrations.filter((m) => m.version <= 6)) {
+    old.exec(m.sql)
+    old.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, 1)
+  }
+  old.prepare('INSERT INTO uploads (id, owner_id, key, content_type, status, max_bytes, created_at, expires_at, updated_at) VALUES (\'upl_1\', \'u1\', \'k/1.png\', \'image/png\', \'confirmed\', 10, 1, 2, 1)').run()
+  const event = old.prepare('INSERT INTO outbox (id, upload_id, type, payload, status, attempts, next_attempt_at, created_at, delivered_at) VALUES (?, \'upl_1\', \'image.confirmed\', \'{}\', ?, 1, 1, 1, ?)')
+  for (let i = 0; i < 5; i++) event.run(`msg_delivered_${i}`, 'delivered', 1)
+  event.run('msg_dead', 'dead', null)
+  old.close()
+
+  const store = openSqliteStore(dir)
+  t.teardown(async () => await store.close())
+  t.same(await store.countEvents(), { pending: 0, delivered: 5, dead: 1 }, 'counted once, by the migration')
+  t.equal(await store.redriveEvent('msg_dead', new Date(10)), true)
+  await store.markDelivered('msg_dead', new Date(20))
+  t.equal((await store.pruneEvents(new Date(5), 2)).removed, 2)
+  t.same(await store.countEvents(), { pending: 0, delivered: 4, dead: 0 }, 'and kept by every change since')
+
+  const db = (store as unknown as { db: Database.Database }).db
+  const plan = (sql: string, ...args: unknown[]) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args).map((r) => (r as { detail: string }).detail).join('; ')
+  const internals = store as unknown as { stmt: Record<string, { source: string }>, retention: Record<string, { source: string }> }
+  const source = (s: { source: string } | undefined) => s?.source ?? ''
+  const listing = plan(source(internals.stmt.listEvents), 'dead', 10)
+  t.match(listing, /USING INDEX outbox_status_created/, 'dead events are listed from an index')
+  t.notMatch(listing, /TEMP B-TREE/, 'in its order: no sort')
+  t.notMatch(plan(source(internals.retention.count)), /outbox\b(?!_counts)/, 'a scrape reads the counts, not the outbox')
+  const window = { before: 1, at: 0, id: '', limit: 10 }
+  const delivered = plan(source(internals.retention.deliveredDue), window)
+  t.match(delivered, /USING INDEX outbox_status_created \(status=\? AND \(created_at,id\)>\(\?,\?\) AND created_at<\?\)/, 'delivered events due are found by age from an index')
+  t.match(plan(source(internals.retention.dead), { before: 1, limit: 10 }), /USING (COVERING )?INDEX outbox_status_created/, 'dead ones too')
+  const uploads = plan(source(internals.retention.uploadsDue), window)
+  t.match(uploads, /USING INDEX uploads_finished \(\(updated_at,id\)>\(\?,\?\) AND updated_at<\?\)/, 'and uploads that ended')
+  for (const p of [delivered, uploads]) t.notMatch(p, /TEMP B-TREE/, 'oldest first, in index order')
+})

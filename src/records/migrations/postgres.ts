@@ -83,6 +83,35 @@ export const postgresMigrations: ReadonlyArray<{ version: number, sql: string }>
       DROP INDEX uploads_leftovers;
       CREATE INDEX uploads_leftovers ON uploads (expires_at) WHERE cleaned_at IS NULL AND status <> 'pending';
     `
+  },
+  {
+    version: 7,
+    // Retention and a store that grows: events listed and pruned by status in creation order (an event is delivered
+    // after it was created), uploads that ended found by age (the pruner), and the events per status as a ledger of
+    // changes, one row per statement that changed a status, summed when read and folded now and then
+    // (postgres-retention.ts): writers only ever insert into it, so no two transactions wait on one counter row.
+    sql: `
+      CREATE INDEX outbox_status_created ON outbox (status, created_at, id);
+      CREATE INDEX uploads_finished ON uploads (updated_at, id) WHERE status NOT IN ('pending', 'confirmed');
+      CREATE TABLE outbox_counts (status text NOT NULL, n bigint NOT NULL);
+      INSERT INTO outbox_counts (status, n) SELECT status, count(*) FROM outbox GROUP BY status;
+      CREATE FUNCTION outbox_counts_inserted () RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$ BEGIN
+        INSERT INTO outbox_counts (status, n) SELECT status, count(*) FROM new_rows GROUP BY status;
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION outbox_counts_deleted () RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$ BEGIN
+        INSERT INTO outbox_counts (status, n) SELECT status, -count(*) FROM old_rows GROUP BY status;
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION outbox_counts_updated () RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$ BEGIN
+        INSERT INTO outbox_counts (status, n)
+          SELECT status, sum(d) FROM (SELECT status, 1 AS d FROM new_rows UNION ALL SELECT status, -1 FROM old_rows) c GROUP BY status HAVING sum(d) <> 0;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER outbox_counts_inserted AFTER INSERT ON outbox REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION outbox_counts_inserted();
+      CREATE TRIGGER outbox_counts_deleted AFTER DELETE ON outbox REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION outbox_counts_deleted();
+      CREATE TRIGGER outbox_counts_updated AFTER UPDATE ON outbox REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION outbox_counts_updated();
+    `
   }
 ]
 
