@@ -140,7 +140,7 @@ export interface RecordStore {
   listEvents (status: EventStatus, limit: number): Promise<OutboxEvent[]>
   /** dead → pending, attempts reset; false if the event is not dead. */
   redriveEvent (id: string, now: Date): Promise<boolean>
-  /** Events by status, from maintained counts or indexes: a scrape never walks the outbox. */
+  /** Events by status, from counts the store keeps as events change: a scrape never walks the outbox. */
   countEvents (): Promise<Record<EventStatus, number>>
 
   // Retention (pruner.ts): rows that ended before `before` go, oldest first, `limit` looked at per call. A pass goes

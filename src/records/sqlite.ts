@@ -276,7 +276,7 @@ export class SqliteStore implements RecordStore {
     return changed
   }
 
-  // Growth (sqlite-retention.ts): counts kept by triggers; pruning a batch per statement, not awaited to disk (a
+  // Growth (sqlite-retention.ts): counts kept by triggers; pruning a batch per transaction, not awaited to disk (a
   // removal lost on power failure is made again by the next pass).
   async countEvents () { return this.retention.counts() }
   async pruneEvents (before: Date, limit: number, after?: PruneCursor) { this.guard(); return this.retention.events(before.getTime(), limit, after) }
