@@ -276,15 +276,13 @@ export class SqliteStore implements RecordStore {
     return changed
   }
 
-  // Growth (sqlite-retention.ts): counts kept by triggers; pruning a batch per transaction, not awaited to disk (a
-  // removal lost on power failure is made again by the next pass).
+  // Growth (sqlite-retention.ts): counts kept by triggers; a pruned batch per transaction, not awaited to disk.
   async countEvents () { return this.retention.counts() }
   async pruneEvents (before: Date, limit: number, after?: PruneCursor) { this.guard(); return this.retention.events(before.getTime(), limit, after) }
   async pruneUploads (before: Date, limit: number, after?: PruneCursor) { this.guard(); return this.retention.finishedUploads(before.getTime(), limit, after) }
 
   async ping () {
-    // After a failed flush the disk may have dropped committed pages: not ready until restarted (SQLite recovers
-    // from what is on disk).
+    // After a failed flush the disk may have dropped committed pages: not ready until restarted (recovery from disk).
     if (this.wal.failed !== undefined) throw this.wal.failed
     this.db.prepare('SELECT 1').get()
   }
