@@ -3,7 +3,6 @@
 // {UPLOADS_DIR}/profile/, the only folder served (routes/local-files.ts). Every file is written to {UPLOADS_DIR}/.incoming/
 // first and renamed into place whole, so a partial file is never seen; what a killed process left there, and staged
 // uploads nothing settled, are removed at start and by the sweeper (local-leftovers.ts).
-import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { open, rename, rm, stat, statfs, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -14,6 +13,7 @@ import { appError } from '../errors.js'
 import { stagingKey } from '../uploads/keys.js'
 import { formConditions, policyExpiry, signPostPolicy, verifyPostPolicy, type Credentials, type VerifiedPolicy } from './post-policy.js'
 import { publicUrlBuilder } from './public-url.js'
+import { contentTag } from './content-tag.js'
 import { fileStat, openFile, safePath } from './safe-path.js'
 import { writeProbe } from '../write-probe.js'
 import { partName, removeLeftovers, STAGING_MARGIN_MS } from './local-leftovers.js'
@@ -77,7 +77,7 @@ export class LocalStorage implements ObjectStore {
 
   /**
    * Streams a posted `file` to a temporary file, checking the size and hashing it as it goes. Only when the whole
-   * stream arrived within [minBytes, maxBytes] does it return: its size, the ETag S3 would give (quoted MD5), and
+   * stream arrived within [minBytes, maxBytes] does it return: its size, its ETag (content-tag.ts), and
    * `commit`, which renames it to its staging key (a repeat post replaces it, as on S3), or `discard`. The rest of
    * the form decides which: a form refused after its file part leaves what was staged before, as on S3. Any failure
    * removes the temporary file.
@@ -87,7 +87,7 @@ export class LocalStorage implements ObjectStore {
     const target = this.pathOf(key)
     const temp = this.tempPath()
     const discard = async () => { await rm(temp, { force: true }) }
-    const md5 = createHash('md5')
+    const tag = contentTag()
     let size = 0
     // Opened before the stream starts: a stream opens its file asynchronously, and one destroyed at once (the first
     // chunk over the limit) could create the file after the removal below had run.
@@ -97,7 +97,7 @@ export class LocalStorage implements ObjectStore {
         for await (const chunk of source) {
           size += chunk.length
           if (size > maxBytes) throw appError('ENTITY_TOO_LARGE', `at most ${maxBytes} bytes`)
-          md5.update(chunk)
+          tag.update(chunk)
           yield chunk
         }
       }, handle.createWriteStream())
@@ -112,7 +112,7 @@ export class LocalStorage implements ObjectStore {
     const commit = async () => {
       try { await rename(temp, target) } finally { await discard() }
     }
-    return { size, etag: `"${md5.digest('hex')}"`, commit, discard }
+    return { size, etag: tag.digest(), commit, discard }
   }
 
   async read (key: string, maxBytes: number): Promise<StagedObject | undefined> {

@@ -39,7 +39,7 @@ const localUploadRoute: FastifyPluginAsyncTypebox<{ storage: LocalStorage }> = a
         'for success_action_status=201, so browser code written against S3 runs unchanged: 201 with an XML PostResponse ' +
         '(Location, Bucket, Key, ETag) and the ETag and Location headers; refusals carry S3\'s status and an XML Error with ' +
         'S3\'s Code, and a Message that adds what was wrong and what is expected. Key is the posted key, a private staging ' +
-        'key that is never served; ETag is the quoted MD5 of the posted bytes. Unlike S3, whose Location is the URL of that ' +
+        'key that is never served; ETag is an opaque tag of the posted bytes in S3\'s shape (their CRC-32 and length; not an MD5, as S3\'s is not for encrypted or multipart objects). Unlike S3, whose Location is the URL of that ' +
         'staging object, Location is the URL the image will have once `POST /v1/uploads/{uploadId}/complete` has checked ' +
         'and published it (it answers 404 until then). A repeat post of a still-valid form replaces the staged bytes, as on S3. ' +
         `The form must come with a Content-Length of at most MAX_UPLOAD_BYTES + ${formCapBytes(0)} bytes (fields and file together), ` +

@@ -116,13 +116,13 @@ export function s3ErrorHandler (err: FastifyError | AppError, req: FastifyReques
 // For the OpenAPI document: the two XML documents, with S3's element names, each with an example answer.
 const EXAMPLE_FILE = '3f6c0c1e9b2a4d7f8e5a6b7c8d9e0f1a.png'
 const EXAMPLE_URL = `http://localhost:3000/uploads/profile/${EXAMPLE_FILE}`
-const EXAMPLE_ETAG = '"9e107d9d372bb6826bd81d3542a419d6"'
+const EXAMPLE_ETAG = '"0d4a118500000000000000000000000b"' // the ETag of "hello world"
 
 const PostResponseSchema = Type.Object({
   Location: Type.String({ format: 'uri', description: 'where the image will be served once completed (S3: the URL of the posted, still private, object)' }),
   Bucket: Type.String({ description: 'the bucket the policy was signed for ("local" in development)' }),
   Key: Type.String({ description: 'the posted key: the private staging key, never served' }),
-  ETag: Type.String({ description: 'quoted MD5 hex of the posted bytes, as S3 gives it' })
+  ETag: Type.String({ description: 'an opaque tag of the posted bytes in S3\'s shape (32 hex digits in quotes): their CRC-32 and length, not an MD5' })
 }, { xml: { name: 'PostResponse' }, description: 'S3\'s PostResponse document for success_action_status=201' })
 
 const S3ErrorSchema = Type.Object({
@@ -135,7 +135,7 @@ const S3ErrorSchema = Type.Object({
 export const postResponseDoc = (description: string) => ({
   description,
   headers: {
-    ETag: { type: 'string', description: 'quoted MD5 hex of the posted bytes', example: EXAMPLE_ETAG },
+    ETag: { type: 'string', description: 'an opaque tag of the posted bytes (their CRC-32 and length, not an MD5)', example: EXAMPLE_ETAG },
     Location: { type: 'string', format: 'uri', description: 'where the image will be served once completed', example: EXAMPLE_URL }
   },
   content: {

@@ -1,8 +1,9 @@
 // The development upload endpoint answers as S3 answers a browser POST with success_action_status=201: an XML
 // PostResponse with ETag and Location headers, and for each refusal S3's status and an XML Error with S3's Code.
-import { createHash, createHmac } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import t from 'tap'
 import type { App } from '../../src/app.js'
 import { errorXml, postResponseXml, s3Refusal, xmlText } from '../../src/routes/s3-answers.js'
@@ -43,7 +44,8 @@ async function s3Error (res: Response): Promise<S3Error> {
   }
 }
 
-const md5 = (bytes: Buffer) => `"${createHash('md5').update(bytes).digest('hex')}"`
+// The documented ETag: CRC-32 (8 hex digits) then the length (24), in quotes; S3's shape, not an MD5.
+const etagOf = (bytes: Buffer) => `"${crc32(bytes).toString(16).padStart(8, '0')}${bytes.length.toString(16).padStart(24, '0')}"`
 /** Objects written by form posts (staging), published, or in progress. */
 const files = (app: App) => ['.staging', 'profile', '.incoming'].flatMap((d) => readdirSync(join(app.config.upload.dir, d)))
 
@@ -70,8 +72,9 @@ t.test('success: 201, application/xml, PostResponse with Location, Bucket, Key a
   t.equal(element(body, 'PostResponse', 'Bucket'), a.upload.fields.bucket)
   t.equal(element(body, 'PostResponse', 'Key'), a.upload.fields.key, 'Key: the posted key')
   t.match(element(body, 'PostResponse', 'Key'), /^profile-images\/incoming\/[0-9a-f]{32}\.png$/, 'a private staging key')
-  t.equal(element(body, 'PostResponse', 'ETag'), md5(image), 'ETag: the quoted MD5 of the posted bytes')
-  t.equal(res.headers.get('etag'), md5(image), 'ETag header')
+  t.equal(element(body, 'PostResponse', 'ETag'), etagOf(image), 'ETag: the CRC-32 and length of the posted bytes')
+  t.match(element(body, 'PostResponse', 'ETag'), /^"[0-9a-f]{32}"$/, 'in the shape of S3\'s ETag')
+  t.equal(res.headers.get('etag'), etagOf(image), 'ETag header')
   t.equal(res.headers.get('location'), a.publicUrl, 'Location header')
   t.equal(res.headers.get('x-amz-request-id'), res.headers.get('x-request-id'))
 })
@@ -228,7 +231,7 @@ t.test('a re-post of a still-valid form answers 201 again and replaces the stage
   t.equal((await fetch(a.publicUrl)).status, 404, 'not served after the form POST')
   const two = await postForm(a.upload, second, 'image/png')
   t.equal(two.status, 201, 'the same form again: 201, as on S3')
-  t.equal(element(await two.text(), 'PostResponse', 'ETag'), md5(second), 'the ETag of the second post')
+  t.equal(element(await two.text(), 'PostResponse', 'ETag'), etagOf(second), 'the ETag of the second post')
   const staged = readdirSync(join(app.config.upload.dir, '.staging'))
   t.equal(staged.length, 1, 'one staged object')
   t.ok(readFileSync(join(app.config.upload.dir, '.staging', staged[0]!)).equals(second), 'the second post replaced the first')
