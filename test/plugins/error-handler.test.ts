@@ -36,6 +36,21 @@ t.test('bodies the ticket endpoint cannot read: what to send instead', async (t)
   t.match((await app.inject({ method: 'POST', url: '/v1/uploads', headers: AUTH, payload: 'x' })).json(), { code: 'UNSUPPORTED_MEDIA_TYPE', message: TICKET }, 'the expected fields come from the route schema')
 })
 
+t.test('JSON in another charset than UTF-8 is refused, saying so; UTF-8 and US-ASCII are read', async (t) => {
+  const app = await build(t)
+  const body = '{"ownerId":"u1","contentType":"image/png"}'
+  const utf16 = Buffer.from('\ufeff' + body, 'utf16le')
+  for (const type of ['application/json; charset=utf-16', 'application/json;charset=UTF-16LE', 'application/json; charset="latin1"']) {
+    const res = await app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...AUTH, 'content-type': type }, payload: type.includes('16') ? utf16 : body })
+    t.equal(res.statusCode, 415, type)
+    t.match(res.json(), { code: 'UNSUPPORTED_MEDIA_TYPE', message: /it came as application\/json in charset [^ ]+; JSON is read in UTF-8 only: send it in UTF-8 \(charset=utf-8, or no charset\)$/ }, `${type}: what to send instead`)
+  }
+  for (const type of ['application/json; charset=utf-8', 'application/json; charset=UTF8', 'application/json; charset="us-ascii"', 'application/json']) {
+    const res = await app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...AUTH, 'content-type': type }, payload: body })
+    t.equal(res.statusCode, 201, `${type}: read`)
+  }
+})
+
 t.test('a Content-Length the body does not match (FST_ERR_CTP_INVALID_CONTENT_LENGTH)', async (t) => {
   const app = await build(t)
   const res = await app.inject({ method: 'POST', url: '/v1/uploads', headers: { ...AUTH, 'content-type': 'application/json', 'content-length': '100' }, payload: '{}' })
