@@ -141,6 +141,11 @@ export class PostgresStore implements RecordStore {
     })
   }
 
+  async planImage (id: string, image: PublishedImage) {
+    const { rowCount } = await this.pool.query('UPDATE uploads SET image = $1 WHERE id = $2 AND status = \'pending\'', [JSON.stringify(image), id])
+    return rowCount === 1
+  }
+
   async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
     const { rows } = await this.pool.query<UploadRow>(
       // The SET reads the old status: the same status again is the sweeper's touch (record-store.ts).
@@ -219,18 +224,13 @@ export class PostgresStore implements RecordStore {
     return rowCount === 1
   }
 
-  async markDelivered (id: string, at: Date) {
-    await this.bookkeeping.query('UPDATE outbox SET status = \'delivered\', delivered_at = $1, lease_until = NULL, attempts = attempts + 1 WHERE id = $2', [at, id])
-  }
-
+  async markDelivered (id: string, at: Date) { await this.bookkeeping.query('UPDATE outbox SET status = \'delivered\', delivered_at = $1, lease_until = NULL, attempts = attempts + 1 WHERE id = $2', [at, id]) }
   async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
     await this.bookkeeping.query('UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, lease_until = NULL WHERE id = $4 AND status = \'pending\'',
       [dead ? 'dead' : 'pending', nextAttemptAt, error.slice(0, 500), id])
   }
 
-  async releaseEvent (id: string) {
-    await this.bookkeeping.query('UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = \'pending\'', [id])
-  }
+  async releaseEvent (id: string) { await this.bookkeeping.query('UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = \'pending\'', [id]) }
 
   async getEvent (id: string) {
     const { rows } = await this.pool.query<EventRow>('SELECT * FROM outbox WHERE id = $1', [id])

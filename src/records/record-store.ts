@@ -92,6 +92,11 @@ export interface RecordStore {
   /** pending → confirmed (with what was published) and the event row, in one transaction. A repeat returns the record unchanged. */
   confirmUpload (id: string, size: number, confirmedAt: Date, event: (record: UploadRecord) => NewEvent, image?: PublishedImage): Promise<ConfirmResult | undefined>
   /**
+   * While pending: what a completion is about to publish, recorded before it writes any object, so a run that stops
+   * half-way leaves no object unrecorded. False when the upload is no longer pending.
+   */
+  planImage (id: string, image: PublishedImage): Promise<boolean>
+  /**
    * Moves an upload to `to` only from one of `from`; returns the record after the change, or undefined if none.
    * Moved to the status it has (the sweeper's touch), the upload counts as cleaned: listLeftovers lists it no more
    * until its next change.

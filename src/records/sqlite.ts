@@ -171,6 +171,13 @@ export class SqliteStore implements RecordStore {
     return confirmed
   }
 
+  async planImage (id: string, image: PublishedImage) {
+    this.guard()
+    const planned = this.db.prepare('UPDATE uploads SET image = ? WHERE id = ? AND status = \'pending\'').run(JSON.stringify(image), id).changes === 1
+    if (planned) await this.durable([id])
+    return planned
+  }
+
   async transition (id: string, from: readonly UploadStatus[], to: UploadStatus, at: Date) {
     this.guard()
     const marks = from.map(() => '?').join(',')
@@ -238,25 +245,10 @@ export class SqliteStore implements RecordStore {
     return await this.flushed(events)
   }
 
-  async renewLease (id: string, held: Date, until: Date) {
-    this.guard()
-    return this.stmt.renew.run(until.getTime(), id, held.getTime()).changes === 1
-  }
-
-  async markDelivered (id: string, at: Date) {
-    this.guard()
-    this.stmt.delivered.run(at.getTime(), id)
-  }
-
-  async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) {
-    this.guard()
-    this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id)
-  }
-
-  async releaseEvent (id: string) {
-    this.guard()
-    this.stmt.release.run(id)
-  }
+  async renewLease (id: string, held: Date, until: Date) { this.guard(); return this.stmt.renew.run(until.getTime(), id, held.getTime()).changes === 1 }
+  async markDelivered (id: string, at: Date) { this.guard(); this.stmt.delivered.run(at.getTime(), id) }
+  async markFailed (id: string, error: string, nextAttemptAt: Date, dead: boolean) { this.guard(); this.stmt.failed.run(dead ? 'dead' : 'pending', nextAttemptAt.getTime(), error.slice(0, 500), id) }
+  async releaseEvent (id: string) { this.guard(); this.stmt.release.run(id) }
 
   async getEvent (id: string) {
     this.guard()

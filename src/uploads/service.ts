@@ -176,6 +176,11 @@ export class UploadService {
       placeholder: image.placeholder,
       variants: image.variants.map((v) => ({ size: v.size, width: v.width, height: v.height, contentType: v.format.contentType, key: variantKey(record.key, v.size, v.format) }))
     }
+    // Recorded before any object is written, so a run that stops half-way leaves none unrecorded; variants such a run
+    // made for other settings (IMAGE_VARIANTS changed since) go first.
+    const keep = new Set(published.variants.map((v) => v.key))
+    await Promise.all((record.image?.variants ?? []).filter((v) => !keep.has(v.key)).map(async (v) => { await this.storage.delete(v.key) }))
+    if (!await this.store.planImage(record.id, published)) return this.settled(await this.find(record.id))
     // Variants first, the main image last: once its URL answers, every object is in place.
     await Promise.all(image.variants.map((v, i) => this.storage.put(published.variants[i]?.key ?? '', v.body, v.format.contentType)))
     await this.storage.put(record.key, image.main.body, image.main.format.contentType)

@@ -176,6 +176,20 @@ export function storeContract (t: Test, setup: StoreSetup, opts: { replicas: boo
     t.same(await store.countEvents(), { pending: 0, delivered: 0, dead: 0 })
   })
 
+  t.test('planImage records what a completion will publish while the upload is pending, and only then', async (t) => {
+    const { store } = await fresh(t)
+    const u = newUpload()
+    await store.createUpload(u)
+    const plan = { width: 10, height: 20, animated: false, placeholder: 'AAAA', variants: [{ size: 32, width: 32, height: 32, contentType: 'image/webp', key: 'profile-images/p-32.webp' }] }
+    t.equal(await store.planImage(u.id, plan), true)
+    const planned = await store.getUpload(u.id)
+    t.same(planned, { ...u, status: 'pending', size: null, image: plan, confirmedAt: null, updatedAt: u.createdAt }, 'pending, with the plan; nothing else changed (not even updatedAt)')
+    await store.transition(u.id, ['pending'], 'rejected', at(10))
+    t.equal(await store.planImage(u.id, { ...plan, width: 99 }), false, 'no longer pending: refused')
+    t.equal((await store.getUpload(u.id))?.image?.width, 10, 'unchanged')
+    t.equal(await store.planImage('upl_unknown', plan), false, 'unknown id')
+  })
+
   t.test('transition moves only from the allowed statuses', async (t) => {
     const { store } = await fresh(t)
     const u = newUpload()

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import t, { type Test } from 'tap'
 import type { App } from '../../src/app.js'
-import { AUTH, listen } from '../helpers/build.js'
+import { AUTH, listen, scratch } from '../helpers/build.js'
 import { postForm } from '../helpers/form.js'
 import { animatedGif, EXIF_FIXTURE, hasText, jpegWithExif, metadataBlocks, near, ORIENTATION_6_UPRIGHT, orientedJpeg, pixelAt, pixelBombPng, png, RED, truncate, withAppendedHtml } from '../helpers/images.js'
 import { createTestBucket, productionEnv, s3Target } from '../helpers/s3.js'
@@ -162,6 +162,33 @@ t.test('development: a completion that fails half-way publishes nothing it has n
   t.equal(again.status, 200, 'the next call finishes it')
   const c = await again.json() as Confirmed
   for (const url of [c.url, ...c.variants.map((v) => v.url)]) t.equal((await read(url)).status, 200, `${url} in place`)
+})
+
+t.test('development: variants a failed completion wrote go even when IMAGE_VARIANTS changed before the next call', async (t) => {
+  const dir = scratch(t)
+  const env = { UPLOADS_DIR: join(dir, 'uploads'), DATA_DIR: join(dir, 'data'), IMAGE_VARIANT_FORMAT: 'webp' }
+  const profile = () => readdirSync(join(dir, 'uploads', 'profile')).sort()
+  // The first process writes the 64 and 128 variants, then fails on the main image (and stops).
+  const one = await listen(t, { ...env, IMAGE_VARIANTS: '64,128' })
+  const put = one.app.objects.put.bind(one.app.objects)
+  one.app.objects.put = async (key, body, contentType) => {
+    if (!/-\d+\.webp$/.test(key)) throw Object.assign(new Error('disk full'), { code: 'ENOSPC' })
+    await put(key, body, contentType)
+  }
+  const first = await upload({ app: one.app, base: one.base, objects: async () => [] }, png(200, 200), 'image/png')
+  t.equal(first.status, 500)
+  t.equal(profile().length, 2, 'two variants were written before the failure')
+  await one.app.close()
+  // The next process makes only a 32 variant.
+  const two = await listen(t, { ...env, IMAGE_VARIANTS: '32' })
+  const done = await fetch(`${two.base}/v1/uploads/${first.ticket.uploadId}/complete`, { method: 'POST' })
+  t.equal(done.status, 200, 'the next call finishes it')
+  const c = await done.json() as Confirmed
+  t.same(c.variants.map((v) => v.size), [32])
+  const stem = first.ticket.key.split('/').pop()!.replace(/\.png$/, '')
+  t.same(profile(), [`${stem}-32.webp`, `${stem}.png`].sort(), 'the 64 and 128 variants nothing records are gone')
+  t.equal((await fetch(`${two.base}/v1/uploads/${first.ticket.uploadId}`, { method: 'DELETE', headers: AUTH })).status, 204)
+  t.same(profile(), [], 'DELETE leaves nothing')
 })
 
 t.test('development: beyond the processing queue, completion answers 503 BUSY with Retry-After', async (t) => {
