@@ -1,5 +1,5 @@
 // The object store factory: the configured backend, and the routes it serves itself. A new backend is a module
-// beside local.ts and s3.ts and a branch here.
+// beside local.ts and s3.ts, a branch here, and its settings (env-schema.ts, config.ts).
 import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../config.js'
 import type { ObjectStore } from './object-store.js'

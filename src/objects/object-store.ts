@@ -28,7 +28,8 @@ export interface StoredObject {
 export interface StagedObject { size: number, body?: Buffer }
 
 export interface ObjectStore {
-  readonly kind: 'local' | 's3'
+  /** The backend's name (logs): the interface lists no backend, so a new one changes nothing here. */
+  readonly kind: string
   /** The signed form a browser posts to store the ticket's key, at uploadedKey(key). */
   createUploadTarget (ticket: UploadTicket): Promise<UploadTarget>
   /** Where the browser's bytes for `key` land: a private staging key (uploads/keys.ts) that is never served. */

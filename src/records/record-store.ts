@@ -15,27 +15,9 @@ export interface PublishedImage {
   variants: Array<{ size: number, width: number, height: number, contentType: string, key: string }>
 }
 
-export interface UploadRecord {
-  id: string
-  ownerId: string
-  key: string
-  contentType: string
-  status: UploadStatus
-  /** Largest size the ticket allowed. */
-  maxBytes: number
-  /** Size the client declared, if it did. */
-  declaredSize: number | null
-  /** Size of the published main image, once confirmed. */
-  size: number | null
-  /** The published image's dimensions, placeholder and variants, once confirmed. */
-  image: PublishedImage | null
-  createdAt: Date
-  expiresAt: Date
-  confirmedAt: Date | null
-  updatedAt: Date
-}
-
-export type NewUpload = Pick<UploadRecord, 'id' | 'ownerId' | 'key' | 'contentType' | 'maxBytes' | 'declaredSize' | 'createdAt' | 'expiresAt'>
+// The record's fields are declared in columns.ts, each with its column.
+import type { NewUpload, UploadRecord } from './columns.js'
+export type { NewUpload, UploadRecord }
 
 /** Where the previous page of a listing in (expiresAt, id) order ended: the next page starts strictly after it. */
 export type PageCursor = Pick<UploadRecord, 'expiresAt' | 'id'>

@@ -1,5 +1,6 @@
 // The upload domain: tickets, completion (verify and publish a clean image), status, deletion and replacement.
 // Routes and the sweeper call this; it calls the image pipeline, the storage, the store (and through it the outbox).
+import type { Static } from '@sinclair/typebox'
 import type { Config } from '../config.js'
 import { AppError, appError } from '../errors.js'
 import { processImage, type ProcessedImage } from '../images/pipeline.js'
@@ -7,12 +8,13 @@ import { ProcessingQueue } from '../images/queue.js'
 import type { Metrics } from '../metrics.js'
 import type { ObjectStore } from '../objects/object-store.js'
 import type { PublishedImage, RecordStore, UploadRecord } from '../records/record-store.js'
+import type { CreateUploadBody } from '../routes/schemas.js'
 import { formatOfType } from './formats.js'
 import { newUploadId } from './ids.js'
 import { imageKey, variantKey } from './keys.js'
 import { UploadViews, type ConfirmedView, type UploadView } from './views.js'
 
-export interface CreateUploadInput { ownerId: string, contentType: string, contentLength?: number }
+export type CreateUploadInput = Static<typeof CreateUploadBody>
 
 export interface UploadTicketView {
   uploadId: string
@@ -51,27 +53,28 @@ export class UploadService {
     this.views = new UploadViews(storage)
   }
 
+  /** The body's other fields (ownerId, …) are the record's fields of the same name, stored as given. */
   async create (input: CreateUploadInput): Promise<UploadTicketView> {
+    const { contentType: requested, contentLength: declared, ...given } = input
     const { maxBytes, allowedContentTypes, ttlSeconds } = this.config.upload
-    const contentType = input.contentType.toLowerCase()
+    const contentType = requested.toLowerCase()
     const format = formatOfType(contentType)
     if (format === undefined || !allowedContentTypes.includes(contentType)) {
-      throw appError('CONTENT_TYPE_NOT_ALLOWED', `contentType "${input.contentType}"; expected one of ${allowedContentTypes.join(', ')}`)
+      throw appError('CONTENT_TYPE_NOT_ALLOWED', `contentType "${requested}"; expected one of ${allowedContentTypes.join(', ')}`)
     }
-    if (input.contentLength !== undefined && input.contentLength > maxBytes) {
-      throw appError('TOO_LARGE', `contentLength ${input.contentLength} exceeds MAX_UPLOAD_BYTES (${maxBytes})`)
+    if (declared !== undefined && declared > maxBytes) {
+      throw appError('TOO_LARGE', `contentLength ${declared} exceeds MAX_UPLOAD_BYTES (${maxBytes})`)
     }
     const key = imageKey(this.config.s3.keyPrefix, format)
     const now = new Date()
     // A declared size is the exact size allowed: the form's range is [contentLength, contentLength].
-    const declared = input.contentLength
     const allowed = declared ?? maxBytes
     const target = await this.storage.createUploadTarget({
       key, contentType, maxBytes: allowed, ...(declared !== undefined ? { minBytes: declared } : {}), expiresAt: new Date(now.getTime() + ttlSeconds * 1000)
     })
     const id = newUploadId()
     await this.store.createUpload({
-      id, ownerId: input.ownerId, key, contentType, maxBytes: allowed, declaredSize: declared ?? null, createdAt: now, expiresAt: target.expiresAt
+      ...given, id, key, contentType, maxBytes: allowed, declaredSize: declared ?? null, createdAt: now, expiresAt: target.expiresAt
     })
     this.metrics.uploads.inc({ outcome: 'ticket' })
     return {

@@ -1,6 +1,11 @@
 // What answers and the webhook show of an upload record: its public URLs, the published image, the event body.
+// Each view is its response schema (routes/schemas.ts, webhook-schemas.ts): a property the schema names is the
+// record's field of that name unless the view gives its own value, so a field shown as stored is named only there.
+import type { Static, TObject } from '@sinclair/typebox'
 import type { ObjectStore } from '../objects/object-store.js'
 import type { NewEvent, UploadRecord } from '../records/record-store.js'
+import { Confirmed, Upload } from '../routes/schemas.js'
+import { ImageConfirmedEvent, ImageDeletedEvent } from '../routes/webhook-schemas.js'
 import { newEventId } from './ids.js'
 
 export interface VariantView { size: number, width: number, height: number, contentType: string, url: string }
@@ -8,31 +13,28 @@ export interface VariantView { size: number, width: number, height: number, cont
 /** The published image, as answers and the webhook show it (absent for images confirmed before processing existed). */
 export interface ImageView { width?: number, height?: number, animated?: boolean, placeholder?: string, variants?: VariantView[] }
 
-export type ConfirmedView = { uploadId: string, status: 'confirmed', key: string, url: string, contentType: string, size: number } & ImageView
+export type ConfirmedView = Static<typeof Confirmed>
+export type UploadView = Static<typeof Upload>
+export type ConfirmedEventBody = Static<typeof ImageConfirmedEvent>
+export type DeletedEventBody = Static<typeof ImageDeletedEvent>
 
-export type UploadView = {
-  uploadId: string
-  ownerId: string
-  status: UploadRecord['status']
-  key: string
-  url?: string
-  contentType: string
-  size?: number
-  createdAt: string
-  expiresAt: string
-  confirmedAt?: string
-} & ImageView
+type Shown<T> = T extends Date ? string : T
+/** The record as a view shows it: a time as ISO text; a field that may be null may be absent. */
+type RecordShown = { [K in keyof UploadRecord as null extends UploadRecord[K] ? never : K]: Shown<UploadRecord[K]> } &
+{ [K in keyof UploadRecord as null extends UploadRecord[K] ? K : never]?: Shown<NonNullable<UploadRecord[K]>> }
+type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T]
 
-export interface ConfirmedEventBody {
-  type: 'image.confirmed'
-  timestamp: string
-  data: { uploadId: string, ownerId: string, key: string, url: string, contentType: string, size: number, createdAt: string } & ImageView
-}
-
-export interface DeletedEventBody {
-  type: 'image.deleted'
-  timestamp: string
-  data: { uploadId: string, ownerId: string, key: string, url: string }
+/**
+ * The view `schema` describes, its properties in the schema's order (a webhook body is sent as built): `own`'s value,
+ * else the record's field of that name, a time as ISO text, a null left out. A property neither gives fails to compile.
+ */
+function shown<S extends TObject, O extends object> (schema: S, r: UploadRecord, own: O): RecordShown & O extends Static<S> ? Static<S> : { unmatched: Exclude<RequiredKeys<Static<S>>, RequiredKeys<RecordShown & O>> } {
+  const out: Record<string, unknown> = {}
+  for (const name of Object.keys(schema.properties)) {
+    const v: unknown = Object.hasOwn(own, name) ? (own as Record<string, unknown>)[name] : (r as Record<string, unknown>)[name]
+    if (v !== null && v !== undefined) out[name] = v instanceof Date ? v.toISOString() : v
+  }
+  return out as never
 }
 
 /** Views of records, with URLs from the object store. */
@@ -43,7 +45,7 @@ export class UploadViews {
     const body: ConfirmedEventBody = {
       type: 'image.confirmed',
       timestamp: (r.confirmedAt ?? new Date()).toISOString(),
-      data: { uploadId: r.id, ownerId: r.ownerId, key: r.key, url: this.objects.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0, ...this.imageView(r), createdAt: r.createdAt.toISOString() }
+      data: shown(ImageConfirmedEvent.properties.data, r, { uploadId: r.id, url: this.objects.publicUrl(r.key), size: r.size ?? 0, ...this.imageView(r) })
     }
     return { id: newEventId(), uploadId: r.id, type: body.type, payload: JSON.stringify(body), createdAt: new Date() }
   }
@@ -53,7 +55,7 @@ export class UploadViews {
     const body: DeletedEventBody = {
       type: 'image.deleted',
       timestamp: r.updatedAt.toISOString(),
-      data: { uploadId: r.id, ownerId: r.ownerId, key: r.key, url: this.objects.publicUrl(r.key) }
+      data: shown(ImageDeletedEvent.properties.data, r, { uploadId: r.id, url: this.objects.publicUrl(r.key) })
     }
     return { id: newEventId(), uploadId: r.id, type: body.type, payload: JSON.stringify(body), createdAt: new Date() }
   }
@@ -71,23 +73,12 @@ export class UploadViews {
   }
 
   confirmed (r: UploadRecord): ConfirmedView {
-    return { uploadId: r.id, status: 'confirmed', key: r.key, url: this.objects.publicUrl(r.key), contentType: r.contentType, size: r.size ?? 0, ...this.imageView(r) }
+    return shown(Confirmed, r, { uploadId: r.id, status: 'confirmed' as const, url: this.objects.publicUrl(r.key), size: r.size ?? 0, ...this.imageView(r) })
   }
 
+  /** Where the image is and what it is, only while it is the confirmed one. */
   upload (r: UploadRecord): UploadView {
-    const hasImage = r.status === 'confirmed'
-    return {
-      uploadId: r.id,
-      ownerId: r.ownerId,
-      status: r.status,
-      key: r.key,
-      ...(hasImage ? { url: this.objects.publicUrl(r.key) } : {}),
-      contentType: r.contentType,
-      ...(r.size !== null ? { size: r.size } : {}),
-      ...(hasImage ? this.imageView(r) : {}),
-      createdAt: r.createdAt.toISOString(),
-      expiresAt: r.expiresAt.toISOString(),
-      ...(r.confirmedAt !== null ? { confirmedAt: r.confirmedAt.toISOString() } : {})
-    }
+    const image = r.status === 'confirmed' ? { url: this.objects.publicUrl(r.key), ...this.imageView(r) } : {}
+    return shown(Upload, r, { uploadId: r.id, ...image })
   }
 }
