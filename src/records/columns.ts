@@ -41,7 +41,7 @@ const LATER_FIELDS = {
   status: later<UploadStatus>('status', 'text', () => 'pending'),
   /** Size of the published main image, once confirmed. */
   size: later<number | null>('size', 'integer'),
-  /** The published image's dimensions, placeholder and variants, once confirmed. */
+  /** The published image's dimensions, placeholder and variants, once confirmed; while pending, what a completion is about to publish (planImage). */
   image: later<PublishedImage | null>('image', 'json'),
   confirmedAt: later<Date | null>('confirmed_at', 'time'),
   updatedAt: later<Date>('updated_at', 'time', (ticket) => ticket.createdAt)
