@@ -2,6 +2,7 @@
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { writeSync } from 'node:fs'
 import type { AccessLineWriter } from './fast/access-line.js'
+import { inBlocks } from './fast/log-blocks.js'
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -67,15 +68,12 @@ export function fdSink (fd: number): LogSink {
 const MAX_HELD_BYTES = 1 << 20
 
 /**
- * stdout for the logger, written in blocks instead of line by line: each write is a system call on the request
- * path (docs/performance.md). A block is written
- * once it holds `bytes` characters, or `ms` after its first line, and whatever is pending is written on exit, so
- * an exception that ends the process loses no line; only a process killed outright loses the last `ms`.
- * A failed write (a full disk, a closed pipe) never reaches the caller: its lines are dropped and counted, and the
- * first failure of a series is said once on stderr. Logging never takes the service down.
+ * The logger's output. A failed write (a full disk, a closed pipe) never reaches the caller: its text is dropped
+ * and counted, the first failure of a series is said once on stderr, and the next write tries again. Logging never
+ * takes the service down. What an output that takes no more yet (a full pipe) leaves is held and written first,
+ * `retryMs` later or with the next write, and on exit.
  */
-export function batchedStdout (out: LogSink = fdSink(1), limits = { bytes: 16_384, ms: 20 }): LogStream {
-  let pending = ''
+export function safeOutput (out: LogSink = fdSink(1), retryMs = 20): LogStream {
   let held: Buffer | undefined
   let timer: NodeJS.Timeout | undefined
   let failures = 0
@@ -89,33 +87,29 @@ export function batchedStdout (out: LogSink = fdSink(1), limits = { bytes: 16_38
       writeSync(2, `image-service: writing the log failed (${code}); lines are dropped while it fails (metric log_write_failures_total)\n`)
     } catch {}
   }
-  const flush = () => {
+  const write = (text: string) => {
     if (timer !== undefined) { clearTimeout(timer); timer = undefined }
-    if (pending === '' && held === undefined) return
-    const text = held === undefined ? pending : Buffer.concat([held, Buffer.from(pending)])
-    pending = ''
+    if (text === '' && held === undefined) return
+    const bytes = held === undefined ? text : Buffer.concat([held, Buffer.from(text)])
     held = undefined
     try {
-      const rest = out(text)
+      const rest = out(bytes)
       failing = false
       if (rest === undefined || rest.length === 0) return
       if (rest.length > MAX_HELD_BYTES) throw Object.assign(new Error('the log reader takes no more'), { code: 'EAGAIN' })
       held = rest
-      timer = setTimeout(flush, limits.ms).unref()
+      timer = setTimeout(write, retryMs, '').unref()
     } catch (err) {
       failed(err)
     }
   }
-  process.on('exit', flush)
-  return {
-    write (line) {
-      pending += line
-      if (pending.length >= limits.bytes) flush()
-      else timer ??= setTimeout(flush, limits.ms).unref()
-    },
-    failures: () => failures
-  }
+  process.on('exit', () => { write('') })
+  return { write, failures: () => failures }
 }
+
+/** stdout for the logger: safeOutput, written in blocks (fast/log-blocks.ts) of at most `limits.bytes` or `limits.ms`. */
+export const batchedStdout = (out: LogSink = fdSink(1), limits = { bytes: 16_384, ms: 20 }): LogStream =>
+  inBlocks(safeOutput(out, limits.ms), limits)
 
 /**
  * One access line per request, when it completes, with the request, status and time together: Fastify's default
@@ -130,9 +124,13 @@ export class OneLinePerRequest extends LogController {
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (this.isLogDisabled(request)) return
     const log = reply.log as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
-    if (error) log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
-    // The request's own logger decides (route levels: health checks log at warn).
-    else if (this.accessLine !== undefined) { if (log.isLevelEnabled?.('info') === true) this.accessLine(this.requestIdLogLabel, request, reply) }
-    else log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    if (error) {
+      log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored')
+    } else if (this.accessLine === undefined) {
+      log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    } else if (log.isLevelEnabled?.('info') === true) {
+      // The request's own logger decides (route levels: health checks log at warn).
+      this.accessLine(this.requestIdLogLabel, request, reply)
+    }
   }
 }

@@ -29,7 +29,7 @@ t.test('lines written through a request\'s own logger carry its id, redaction an
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, done) { lines.push(String(chunk)); done() } })
   const app = await build(t, {}, { logger: { ...(loggerOptions('info') as object), stream } as never })
-  // The request logger is made on first use (LazyRequestLogger): what it writes must be what pino's child wrote.
+  // The request logger is made on first use (fast/lazy-request-logger.ts): what it writes must be what pino's child wrote.
   const enabled = (log: unknown, level: string) => (log as { isLevelEnabled: (l: string) => boolean }).isLevelEnabled(level)
   app.get('/test/log', async (req) => {
     req.log.info({ headers: { authorization: `Bearer ${TOKEN}` } }, 'from the route')
@@ -59,7 +59,7 @@ t.test('the access line the service writes itself is the line pino writes', asyn
     const completed = (lines: string[]) => lines.filter((l) => l.includes('"msg":"request completed"'))
     const access = completed(direct ? viaAccessLine : viaPino)
     t.equal(access.length, 1, 'one access line')
-    t.equal(completed(viaPino).length, direct ? 0 : 1, direct ? 'written by AccessLine, not pino' : 'written by pino')
+    t.equal(completed(viaPino).length, direct ? 0 : 1, direct ? 'written by fast/access-line.ts, not pino' : 'written by pino')
     // Time and duration differ from run to run; everything else, key order included, must not.
     return (access[0] ?? '').replace(/"time":\d+,/, '"time":T,').replace(/"responseTime":[\d.e-]+,/, '"responseTime":R,')
   }

@@ -2,7 +2,7 @@
 import { Histogram, Registry } from 'prom-client'
 import t from 'tap'
 import { REQUEST_BUCKETS } from '../src/metrics.js'
-import { RequestDurations } from '../src/request-durations.js'
+import { requestDurations } from '../src/fast/request-durations.js'
 import { AUTH, build } from './helpers/build.js'
 
 t.test('http_request_duration_seconds labels', async (t) => {
@@ -20,12 +20,13 @@ t.test('http_request_duration_seconds labels', async (t) => {
   t.notMatch(text, 'route="/no/such/path"')
 })
 
-t.test('RequestDurations exposes what prom-client\'s Histogram exposes for the same observations', async (t) => {
+t.test('fast/request-durations.ts exposes what prom-client\'s Histogram exposes for the same observations', async (t) => {
   const ours = new Registry()
   const theirs = new Registry()
-  const durations = new RequestDurations(REQUEST_BUCKETS)
-  ours.registerMetric(durations.asMetric())
-  const histogram = new Histogram({ name: durations.name, help: durations.help, labelNames: ['method', 'route', 'status'], buckets: REQUEST_BUCKETS, registers: [theirs] })
+  const name = 'http_request_duration_seconds'
+  const help = 'HTTP request latency by route and status'
+  const durations = requestDurations(ours, name, help, REQUEST_BUCKETS)
+  const histogram = new Histogram({ name, help, labelNames: ['method', 'route', 'status'], buckets: REQUEST_BUCKETS, registers: [theirs] })
   const samples: Array<[string, string, number, number]> = [
     ['GET', '/a', 200, 0.0004], ['POST', '/b', 201, 0.3], ['GET', '/a', 200, 0.001], ['GET', '/a', 500, 0.0123],
     ['GET', 'unmatched', 404, 12.5], ['POST', '/b', 201, 10], ['GET', '/a', 200, 2.5000001], ['GET', '/a/"q"\\', 200, 0]
@@ -35,8 +36,8 @@ t.test('RequestDurations exposes what prom-client\'s Histogram exposes for the s
     histogram.observe({ method, route, status }, seconds)
   }
   t.equal(await ours.metrics(), await theirs.metrics(), 'byte for byte: buckets (edges included), +Inf, sum, count, order, escaping')
-  durations.reset()
-  histogram.reset()
+  ours.resetMetrics()
+  theirs.resetMetrics()
   t.equal(await ours.metrics(), await theirs.metrics(), 'after a reset')
   t.throws(() => durations.observe('GET', '/a', 200, NaN), TypeError, 'a value that is not a number is refused, as prom-client refuses it')
   t.throws(() => histogram.observe({ method: 'GET', route: '/a', status: 200 }, NaN), TypeError)

@@ -6,13 +6,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { hostname } from 'node:os'
 import { maskUploadIds, type LogStream } from '../logger.js'
+import { jsonString } from './json-string.js'
 
 /** Writes the access line of a completed request; `idLabel` is Fastify's requestIdLogLabel. */
 export type AccessLineWriter = (idLabel: string, request: FastifyRequest, reply: FastifyReply) => void
-
-// Characters JSON.stringify writes as they are: printable ASCII but quotes and backslashes.
-const PLAIN = /^[\w .:/?=&%+,;@~*!$'()[\]{}<>#^|`-]*$/
-const jsonString = (s: string): string => (PLAIN.test(s) ? `"${s}"` : JSON.stringify(s))
 
 /** A string's text as `make` writes it, made again only when the string differs from the last one. */
 function lastText (make: (value: string) => string): (value: string) => string {

@@ -1,6 +1,6 @@
 // The ticket's JSON text is JSON.stringify's, byte for byte, though the policy and signature skip its escape check.
 import t from 'tap'
-import { ticketJson } from '../../src/routes/ticket-json.js'
+import { ticketJson } from '../../src/fast/ticket-json.js'
 import type { UploadTicketView } from '../../src/uploads/service.js'
 import { AUTH, build } from '../helpers/build.js'
 

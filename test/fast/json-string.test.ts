@@ -1,6 +1,6 @@
 // jsonString writes what JSON.stringify writes, whichever path a string takes.
 import t from 'tap'
-import { jsonString } from '../src/json-string.js'
+import { jsonString } from '../../src/fast/json-string.js'
 
 t.test('the same text as JSON.stringify', async (t) => {
   const samples = ['', 'upl_19ac9d2e4b09Jx2vQm8Rk3LpT5wYz1AbC', 'profile-images/3f6c.png', 'https://b.s3.ap-southeast-1.amazonaws.com/k?x=1&y=%20#f',

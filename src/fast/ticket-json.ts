@@ -1,14 +1,14 @@
-// The ticket as JSON text, byte for byte what JSON.stringify makes of it, for less (docs/performance.md): the
-// policy and its signature, most of a ticket's bytes, are base64 and hex by construction (signPostPolicy) and are
-// written as they are, without the escape check JSON.stringify makes character by character; the other strings
-// are short and go through jsonString.
-import { jsonString } from '../json-string.js'
+// Speed trick (docs/performance.md, "Speed tricks"): the ticket as JSON text, byte for byte what JSON.stringify
+// makes of it, instead of Fastify's response serializer. The policy and its signature, most of a ticket's bytes, are
+// base64 and hex by construction (signPostPolicy) and are written as they are, without an escape check character
+// by character; the other strings are short and go through jsonString.
+import { jsonString } from './json-string.js'
 import type { UploadTicketView } from '../uploads/service.js'
 
 /**
  * The form's method, URL and its fields before the key, as text: the same for every ticket of a second, content
  * type and size limit. Kept with the strings it was made from (names and values in turn) and reused while a
- * ticket has the same ones, compared by identity first: the signer hands out the same strings (docs/performance.md).
+ * ticket has the same ones, compared by identity first: the signer hands out the same strings.
  * It starts with a method no ticket has, so the first ticket always makes it.
  */
 let head = { method: '\0', url: '', parts: [] as string[], text: '' }
@@ -33,7 +33,7 @@ export function ticketJson (ticket: UploadTicketView): string {
   const signature = fields['X-Amz-Signature']
   if (policy === undefined || signature === undefined) return JSON.stringify(ticket)
   // Joined, not concatenated: join() writes one flat string, where `+` builds a tree of pieces that Fastify's
-  // Buffer.byteLength flattens again for the content length (docs/performance.md, item 32).
+  // Buffer.byteLength flattens again for the content length.
   const out = ['{"uploadId":', jsonString(ticket.uploadId), ',"key":', jsonString(ticket.key), ',"upload":{', '']
   // Fields before the key: compared with the remembered ones. The key and what follows: written each time.
   let n = 0

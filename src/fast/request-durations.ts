@@ -1,24 +1,21 @@
-// http_request_duration_seconds: a histogram by method, route and status that the service keeps itself and
-// prom-client's registry reads when scraped, in the shape prom-client's own Histogram gives (get(); the test
-// compares the two expositions). prom-client's observe() joins the label values into a string and looks it up in a
-// dictionary on every request (its cost: docs/performance.md). Here a series is found by
-// route, method and status in nested maps, without building a string.
-import type { Histogram } from 'prom-client'
+// Speed trick (docs/performance.md, "Speed tricks"): http_request_duration_seconds kept in nested maps (route,
+// method, status) instead of prom-client's Histogram, whose observe() joins the label values into a string and looks
+// it up in a dictionary on every request. prom-client's registry reads it when scraped, in the shape its own
+// Histogram gives (get(); test/metrics.test.ts compares the two expositions byte for byte).
+import type { Histogram, Registry } from 'prom-client'
 
 type Labels = 'method' | 'route' | 'status'
 interface Value { labels: Record<string, string | number>, value: number, metricName: string }
 interface Series { labels: Record<Labels, string | number>, counts: Float64Array, sum: number, count: number }
 
-export class RequestDurations {
-  readonly name = 'http_request_duration_seconds'
-  readonly help = 'HTTP request latency by route and status'
+class RequestDurations {
   readonly type = 'histogram' as const
   readonly aggregator = 'sum' as const
   private readonly series = new Map<string, Map<string, Map<number, Series>>>()
   /** Every series, in the order of its first observation (the order prom-client exposes them in). */
   private all: Series[] = []
 
-  constructor (private readonly buckets: readonly number[]) {}
+  constructor (readonly name: string, readonly help: string, private readonly buckets: readonly number[]) {}
 
   observe (method: string, route: string, status: number, seconds: number): void {
     // As prom-client's observe(): a value that is not a number would poison the series' sum for good.
@@ -63,4 +60,11 @@ export class RequestDurations {
 
   /** What prom-client's Registry.registerMetric takes (it reads name, type, help, aggregator, get() and reset()). */
   asMetric (): Histogram<Labels> { return this as unknown as Histogram<Labels> }
+}
+
+/** Registers the request histogram in `registry`; observe(method, route, status, seconds) counts a request. */
+export function requestDurations (registry: Registry, name: string, help: string, buckets: readonly number[]): Pick<RequestDurations, 'observe'> {
+  const durations = new RequestDurations(name, help, buckets)
+  registry.registerMetric(durations.asMetric())
+  return durations
 }
