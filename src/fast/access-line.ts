@@ -6,7 +6,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { hostname } from 'node:os'
 import { maskUploadIds, type LogStream } from '../logger.js'
-import { jsonString } from './json-string.js'
 
 /** Writes the access line of a completed request; `idLabel` is Fastify's requestIdLogLabel. */
 export type AccessLineWriter = (idLabel: string, request: FastifyRequest, reply: FastifyReply) => void
@@ -26,14 +25,14 @@ function lastText (make: (value: string) => string): (value: string) => string {
 
 /** The writer of one stream: pino's default base (pid, hostname), epoch time, the req and res serializers. */
 export function accessLineWriter (stream: LogStream): AccessLineWriter {
-  const bindings = `,"pid":${process.pid},"hostname":${jsonString(hostname())}`
+  const bindings = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`
   // Consecutive lines mostly repeat these: each keeps the text of its last value.
-  const label = lastText(jsonString)
-  const method = lastText(jsonString)
-  const url = lastText((u) => jsonString(maskUploadIds(u)))
-  const address = lastText((ip) => `,"ip":${jsonString(ip)}`)
+  const label = lastText(JSON.stringify)
+  const method = lastText(JSON.stringify)
+  const url = lastText((u) => JSON.stringify(maskUploadIds(u)))
+  const address = lastText((ip) => `,"ip":${JSON.stringify(ip)}`)
   return (idLabel, request, reply) => {
-    const id = jsonString(request.id)
+    const id = JSON.stringify(request.id)
     const ip = request.ip as string | undefined
     const time = reply.elapsedTime
     stream.write(`{"level":30,"time":${Date.now()}${bindings},${label(idLabel)}:${id},"req":{"method":${method(request.method)},"url":${url(request.url)},"id":${id}${ip === undefined ? '' : address(ip)}},"res":{"statusCode":${reply.statusCode}},"responseTime":${Number.isFinite(time) ? time : 'null'},"msg":"request completed"}\n`)
