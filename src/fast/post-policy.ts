@@ -84,12 +84,29 @@ class PrefixedHmac {
 interface Template { id: string, credentials: Credentials, fields: Record<string, string>, b64: string, rest: string, hmac: PrefixedHmac }
 const templates = new Map<string, Template>()
 
-/** The last template used, with the inputs it was found for: callers that pass the same objects skip the lookup. */
+/** The last template used, with the inputs it was found for: tickets mostly ask for the same one. */
 let last: { input: PolicyInput, amz: string, template: Template } | undefined
+
+/** Fields with the same names and values, in the same order. */
+function sameFields (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true
+  const names = Object.keys(a)
+  const others = Object.keys(b)
+  return names.length === others.length && names.every((name, i) => name === others[i] && a[name] === b[name])
+}
+
+/** Conditions of equal primitives, or arrays of them (content-length-range); anything else compares by identity. */
+function sameConditions (a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a === b) return true
+  return a.length === b.length && a.every((x, i) => {
+    const y = b[i]
+    return x === y || (Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((v, j) => typeof v !== 'object' && v === y[j]))
+  })
+}
 
 function template (input: PolicyInput, amz: string): Template {
   const l = last
-  if (l !== undefined && l.amz === amz && l.input.fields === input.fields && l.input.conditions === input.conditions &&
+  if (l !== undefined && l.amz === amz && sameFields(l.input.fields, input.fields) && sameConditions(l.input.conditions, input.conditions) &&
     l.input.credentials === input.credentials && l.input.expiresSeconds === input.expiresSeconds && l.input.bucket === input.bucket && l.input.region === input.region) {
     return l.template
   }
