@@ -128,7 +128,7 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
   // Callback hooks: no promise per request on the hot path.
   app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done() })
   app.addHook('onResponse', (req, reply, done) => {
-    metrics.requests.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode }, reply.elapsedTime / 1000)
     done()
   })
   installBodyParsers(app)
