@@ -67,10 +67,10 @@ export function fdSink (fd: number): LogSink {
 const MAX_HELD_BYTES = 1 << 20
 
 /**
- * The logger's output (stdout by default), a write(2) per line. A failed write (a full disk, a closed pipe) never reaches the caller: its text is dropped
- * and counted, the first failure of a series is said once on stderr, and the next write tries again. Logging never
- * takes the service down. What an output that takes no more yet (a full pipe) leaves is held and written first,
- * `retryMs` later or with the next write, and on exit.
+ * The logger's output (stdout by default), a write(2) per line. A failed write (a full disk, a closed pipe) never
+ * reaches the caller: its text is dropped and counted, the first failure of a series is said once on stderr, and
+ * the next write tries again. Logging never takes the service down. What an output that takes no more yet (a full
+ * pipe) leaves is held and written first, `retryMs` later or with the next write, and on exit.
  */
 export function safeOutput (out: LogSink = fdSink(1), retryMs = 20): LogStream {
   let held: Buffer | undefined
