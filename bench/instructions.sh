@@ -35,7 +35,7 @@ for _ in $(seq 600); do
 done
 [ -n "$ready" ] || { echo "the service did not answer /health within 5 minutes; its log:" >&2; tail -20 "$WORK/service.log" >&2; exit 1; }
 load () {
-  node "$ROOT/node_modules/autocannon/autocannon.js" -c 50 -a "$1" -j -m POST -I -H content-type=application/json \
+  node "$ROOT/node_modules/autocannon/autocannon.js" -t 300 -c 50 -a "$1" -j -m POST -I -H content-type=application/json \
     -H "authorization=Bearer $TOKEN" -b '{"ownerId":"user-[<id>]","contentType":"image/png","contentLength":48213}' \
     "http://127.0.0.1:$PORT/v1/uploads" 2>/dev/null
 }

@@ -12,7 +12,9 @@ import { installBodyParsers } from './plugins/body-parsers.js'
 import { errorHandler, notFoundHandler } from './plugins/error-handler.js'
 import { RouteMethods } from './plugins/route-methods.js'
 import { serviceAuth } from './plugins/service-auth.js'
-import { AccessLine, LazyRequestLogger, OneLinePerRequest, type LogStream } from './logger.js'
+import { accessLineWriter } from './fast/access-line.js'
+import { lazyChildLogger } from './fast/lazy-request-logger.js'
+import { OneLinePerRequest, type LogStream } from './logger.js'
 import { createMetrics } from './metrics.js'
 import completeRoute from './routes/complete.js'
 import demoRoutes from './routes/demo.js'
@@ -41,7 +43,7 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /**
    * The logger's own stream, when the logger is built by loggerOptions() (main.ts): access lines are then written
-   * to it directly by AccessLine, in the format those options give pino.
+   * to it directly (fast/access-line.ts), in the format those options give pino.
    */
   accessLog?: LogStream
   /** Injected by tests (a fault-injecting wrapper); otherwise built from the config. */
@@ -83,8 +85,8 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
     return503OnClosing: true,
     // A URL that does not decode: the catalogue's answer, not Fastify's own.
     frameworkErrors: errorHandler,
-    logController: new OneLinePerRequest(opts.accessLog !== undefined && opts.logger !== undefined && opts.logger !== false ? new AccessLine(opts.accessLog) : undefined),
-    ...(opts.logger !== undefined && opts.logger !== false ? { childLoggerFactory: (logger, bindings, childOpts) => new LazyRequestLogger(logger, bindings, childOpts) } : {})
+    logController: new OneLinePerRequest(opts.accessLog !== undefined && opts.logger !== undefined && opts.logger !== false ? accessLineWriter(opts.accessLog) : undefined),
+    ...(opts.logger !== undefined && opts.logger !== false ? { childLoggerFactory: lazyChildLogger } : {})
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   enableDecoders(config.upload.allowedContentTypes.map((t) => formatOfType(t) as ImageFormat))
@@ -126,7 +128,7 @@ async function assemble (config: Config, opts: BuildOptions, opened: Array<{ clo
   // Callback hooks: no promise per request on the hot path.
   app.addHook('onRequest', (req, reply, done) => { reply.header('x-request-id', req.id); done() })
   app.addHook('onResponse', (req, reply, done) => {
-    metrics.requests.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000)
+    metrics.requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode }, reply.elapsedTime / 1000)
     done()
   })
   installBodyParsers(app)

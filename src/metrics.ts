@@ -1,6 +1,5 @@
 // Prometheus metrics, one registry per app instance (tests build several apps in one process).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { RequestDurations } from './request-durations.js'
 
 /** Upper bounds of the request-duration buckets, in seconds. */
 export const REQUEST_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -10,11 +9,15 @@ export function createMetrics (logFailures: () => number = () => 0) {
   const registry = new Registry()
   let countedLogFailures = 0
   collectDefaultMetrics({ register: registry })
-  const requests = new RequestDurations(REQUEST_BUCKETS)
-  registry.registerMetric(requests.asMetric())
   return {
     registry,
-    requests,
+    requests: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: REQUEST_BUCKETS,
+      registers: [registry]
+    }),
     uploads: new Counter({
       name: 'image_uploads_total',
       help: 'Upload lifecycle outcomes (ticket, stored, refused, confirmed, rejected, expired, replaced, deleted)',

@@ -1,4 +1,5 @@
-// Generated identifiers: their forms, their time order, and no two alike across the CSPRNG blocks they are cut from.
+// Generated identifiers: their forms, their time order, and no two alike across the CSPRNG blocks they are cut from
+// (fast/random-block.ts).
 import t from 'tap'
 import { newEventId, newFileStem, newUploadId } from '../src/uploads/ids.js'
 

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { batchedStdout, loggerOptions } from '../src/logger.js'
+import { loggerOptions } from '../src/logger.js'
 import { AUTH, build, TOKEN } from './helpers/build.js'
 
 const ROOT = new URL('../', import.meta.url).pathname
@@ -29,7 +29,7 @@ t.test('lines written through a request\'s own logger carry its id, redaction an
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, done) { lines.push(String(chunk)); done() } })
   const app = await build(t, {}, { logger: { ...(loggerOptions('info') as object), stream } as never })
-  // The request logger is made on first use (LazyRequestLogger): what it writes must be what pino's child wrote.
+  // The request logger is made on first use (fast/lazy-request-logger.ts): what it writes must be what pino's child wrote.
   const enabled = (log: unknown, level: string) => (log as { isLevelEnabled: (l: string) => boolean }).isLevelEnabled(level)
   app.get('/test/log', async (req) => {
     req.log.info({ headers: { authorization: `Bearer ${TOKEN}` } }, 'from the route')
@@ -59,7 +59,7 @@ t.test('the access line the service writes itself is the line pino writes', asyn
     const completed = (lines: string[]) => lines.filter((l) => l.includes('"msg":"request completed"'))
     const access = completed(direct ? viaAccessLine : viaPino)
     t.equal(access.length, 1, 'one access line')
-    t.equal(completed(viaPino).length, direct ? 0 : 1, direct ? 'written by AccessLine, not pino' : 'written by pino')
+    t.equal(completed(viaPino).length, direct ? 0 : 1, direct ? 'written by fast/access-line.ts, not pino' : 'written by pino')
     // Time and duration differ from run to run; everything else, key order included, must not.
     return (access[0] ?? '').replace(/"time":\d+,/, '"time":T,').replace(/"responseTime":[\d.e-]+,/, '"responseTime":R,')
   }
@@ -84,25 +84,8 @@ t.test('consecutive access lines each carry their own method, URL and address', 
   t.strictSame(req, requests.map((r) => ({ method: r.method, url: r.url, ip: r.remoteAddress })), 'nothing carried over from the line before')
 })
 
-t.test('log lines reach stdout in blocks: at the size limit at once, otherwise within the time limit, in order', async (t) => {
-  const writes: string[] = []
-  const stream = batchedStdout((text) => { writes.push(String(text)); return undefined }, { bytes: 100, ms: 30 })
-  stream.write('one\n')
-  stream.write('two\n')
-  t.same(writes, [], 'held while the block is small')
-  await new Promise((resolve) => setTimeout(resolve, 60))
-  t.same(writes, ['one\ntwo\n'], 'written together once the time limit passed')
-  const long = `${'x'.repeat(60)}\n`
-  stream.write(long)
-  stream.write(long)
-  t.same(writes, ['one\ntwo\n', long + long], 'a block that reaches the size limit is written at once')
-  stream.write('three\n')
-  await new Promise((resolve) => setTimeout(resolve, 60))
-  t.same(writes.at(-1), 'three\n', 'and the timer starts again for the next block')
-})
-
 t.test('an exception that ends the process loses no log line', async (t) => {
-  const script = 'import { batchedStdout } from "./src/logger.ts"; const s = batchedStdout(); s.write("before the crash\\n"); throw new Error("boom")'
+  const script = 'import { safeOutput } from "./src/logger.ts"; const s = safeOutput(); s.write("before the crash\\n"); throw new Error("boom")'
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT })
   let stdout = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })

@@ -2,7 +2,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Bearer, CreateUploadBody, errors, UploadParams } from './schemas.js'
-import { ticketJson } from './ticket-json.js'
 
 const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/v1/uploads', {
@@ -19,9 +18,9 @@ const uploadRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (req, reply) => {
     const ticket = await app.uploads.create(req.body)
-    // Built by the service from known fields only, so nothing needs filtering: the schema's serializer escapes
-    // the ticket's long base64 strings character by character (docs/performance.md).
-    return reply.code(201).type('application/json; charset=utf-8').send(ticketJson(ticket))
+    // Built by the service from known fields only, so nothing needs the schema serializer's filtering, which costs
+    // more than JSON.stringify here (docs/performance.md, "Speed tricks").
+    return reply.code(201).type('application/json; charset=utf-8').send(JSON.stringify(ticket))
   })
 
   app.get('/v1/uploads/:uploadId', {

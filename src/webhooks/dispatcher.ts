@@ -69,7 +69,7 @@ export class Dispatcher {
       return
     }
     const url = new URL(this.webhook.url)
-    // Loaded only when there is somewhere to deliver: a development start without WEBHOOK_URL is 50 ms quicker.
+    // Loaded only when there is somewhere to deliver: a development start without WEBHOOK_URL is quicker (docs/performance.md).
     const stops = this.stops
     const { Pool } = await import('undici')
     if (this.running || this.stops !== stops) return
