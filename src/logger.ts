@@ -2,6 +2,7 @@
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { writeSync } from 'node:fs'
 import type { AccessLineWriter } from './fast/access-line.js'
+import { inBlocks } from './fast/log-blocks.js'
 
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -67,10 +68,10 @@ export function fdSink (fd: number): LogSink {
 const MAX_HELD_BYTES = 1 << 20
 
 /**
- * The logger's output (stdout by default), a write(2) per line. A failed write (a full disk, a closed pipe) never
- * reaches the caller: its text is dropped and counted, the first failure of a series is said once on stderr, and
- * the next write tries again. Logging never takes the service down. What an output that takes no more yet (a full
- * pipe) leaves is held and written first, `retryMs` later or with the next write, and on exit.
+ * The logger's output. A failed write (a full disk, a closed pipe) never reaches the caller: its text is dropped
+ * and counted, the first failure of a series is said once on stderr, and the next write tries again. Logging never
+ * takes the service down. What an output that takes no more yet (a full pipe) leaves is held and written first,
+ * `retryMs` later or with the next write, and on exit.
  */
 export function safeOutput (out: LogSink = fdSink(1), retryMs = 20): LogStream {
   let held: Buffer | undefined
@@ -105,6 +106,10 @@ export function safeOutput (out: LogSink = fdSink(1), retryMs = 20): LogStream {
   process.on('exit', () => { write('') })
   return { write, failures: () => failures }
 }
+
+/** stdout for the logger: safeOutput, written in blocks (fast/log-blocks.ts) of at most `limits.bytes` or `limits.ms`. */
+export const batchedStdout = (out: LogSink = fdSink(1), limits = { bytes: 16_384, ms: 20 }): LogStream =>
+  inBlocks(safeOutput(out, limits.ms), limits)
 
 /**
  * One access line per request, when it completes, with the request, status and time together: Fastify's default

@@ -2,7 +2,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
-import { loggerOptions, safeOutput } from './logger.js'
+import { batchedStdout, loggerOptions } from './logger.js'
 
 async function main (): Promise<void> {
   let config
@@ -13,7 +13,7 @@ async function main (): Promise<void> {
     process.stderr.write(`image-service: ${err.message}\n`)
     process.exit(78) // EX_CONFIG
   }
-  const stream = safeOutput()
+  const stream = batchedStdout()
   const app = await buildApp(config, { logger: loggerOptions(config.logLevel, stream), accessLog: stream })
   // SIGTERM/SIGINT: stop accepting, let in-flight requests and deliveries finish, then exit.
   closeWithGrace({ delay: 25_000 }, async ({ signal, err }) => {

@@ -4,7 +4,7 @@
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { safeOutput } from '../src/logger.js'
+import { batchedStdout } from '../src/logger.js'
 import { scratch, TOKEN } from './helpers/build.js'
 import { startServer } from './helpers/server-process.js'
 import { fill, tmpfs, tmpfsUnavailable } from './helpers/tmpfs.js'
@@ -57,15 +57,15 @@ t.test('stdout on a full disk: the service keeps answering and counts the failed
 t.test('a failing output: lines are dropped and counted, never thrown; later lines go out', async (t) => {
   const written: string[] = []
   let failing = true
-  const stream = safeOutput((text) => {
+  const stream = batchedStdout((text) => {
     if (failing) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
     written.push(String(text))
     return undefined
-  }, 5)
-  t.doesNotThrow(() => { stream.write('a line long enough to be written at once\n') }, 'a failed write')
+  }, { bytes: 10, ms: 5 })
+  t.doesNotThrow(() => { stream.write('a line long enough to be written at once\n') }, 'a write at the size limit')
   stream.write('short\n')
   await new Promise((resolve) => setTimeout(resolve, 30))
-  t.equal(stream.failures?.(), 2, 'both writes counted')
+  t.equal(stream.failures?.(), 2, 'both writes counted (the timer\'s too, which would have been an uncaught exception)')
   failing = false
   stream.write('after\n')
   await new Promise((resolve) => setTimeout(resolve, 30))
@@ -75,13 +75,13 @@ t.test('a failing output: lines are dropped and counted, never thrown; later lin
 t.test('an output that takes no more yet: the rest is written later, in order', async (t) => {
   const written: Buffer[] = []
   let room = 4
-  const stream = safeOutput((text) => {
+  const stream = batchedStdout((text) => {
     const bytes = typeof text === 'string' ? Buffer.from(text) : text
     written.push(bytes.subarray(0, room))
     const rest = bytes.subarray(room)
     room = 1000
     return rest.length > 0 ? rest : undefined
-  }, 5)
+  }, { bytes: 1000, ms: 5 })
   stream.write('héllo ')
   await new Promise((resolve) => setTimeout(resolve, 20))
   stream.write('world\n')

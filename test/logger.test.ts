@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process'
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { loggerOptions } from '../src/logger.js'
+import { batchedStdout, loggerOptions } from '../src/logger.js'
 import { AUTH, build, TOKEN } from './helpers/build.js'
 
 const ROOT = new URL('../', import.meta.url).pathname
@@ -84,8 +84,25 @@ t.test('consecutive access lines each carry their own method, URL and address', 
   t.strictSame(req, requests.map((r) => ({ method: r.method, url: r.url, ip: r.remoteAddress })), 'nothing carried over from the line before')
 })
 
+t.test('log lines reach stdout in blocks: at the size limit at once, otherwise within the time limit, in order', async (t) => {
+  const writes: string[] = []
+  const stream = batchedStdout((text) => { writes.push(String(text)); return undefined }, { bytes: 100, ms: 30 })
+  stream.write('one\n')
+  stream.write('two\n')
+  t.same(writes, [], 'held while the block is small')
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  t.same(writes, ['one\ntwo\n'], 'written together once the time limit passed')
+  const long = `${'x'.repeat(60)}\n`
+  stream.write(long)
+  stream.write(long)
+  t.same(writes, ['one\ntwo\n', long + long], 'a block that reaches the size limit is written at once')
+  stream.write('three\n')
+  await new Promise((resolve) => setTimeout(resolve, 60))
+  t.same(writes.at(-1), 'three\n', 'and the timer starts again for the next block')
+})
+
 t.test('an exception that ends the process loses no log line', async (t) => {
-  const script = 'import { safeOutput } from "./src/logger.ts"; const s = safeOutput(); s.write("before the crash\\n"); throw new Error("boom")'
+  const script = 'import { batchedStdout } from "./src/logger.ts"; const s = batchedStdout(); s.write("before the crash\\n"); throw new Error("boom")'
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT })
   let stdout = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
