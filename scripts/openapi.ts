@@ -1,5 +1,6 @@
 // openapi.yaml is generated from the route schemas: `write` regenerates it, `check` fails when it drifted.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
@@ -21,7 +22,23 @@ export async function generateOpenapi (): Promise<string> {
   } finally { rmSync(dir, { recursive: true, force: true }) }
 }
 
+/**
+ * The app opens its SQLite file, and better-sqlite3 13 crashes (SIGSEGV, no message) on an older Node than .nvmrc's.
+ * There, the script runs again on the Node the README installs (/opt/node22), or says what is missing.
+ */
+function onProjectNode (): void {
+  const wanted = Number(readFileSync(new URL('../.nvmrc', import.meta.url), 'utf8').trim())
+  if (Number(process.versions.node.split('.')[0]) >= wanted) return
+  const node = `/opt/node${wanted}/node_modules/.bin/node`
+  if (!existsSync(node)) {
+    console.error(`openapi: needs Node ${wanted} (.nvmrc; this is ${process.version}): npm i --prefix /opt/node${wanted} node@${wanted}, or put Node ${wanted} first on PATH`)
+    process.exit(1)
+  }
+  process.exit(spawnSync(node, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' }).status ?? 1)
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  onProjectNode()
   const mode = process.argv[2]
   const yaml = await generateOpenapi()
   if (mode === 'write') {
