@@ -2,10 +2,9 @@
 // made once. The same fields and signature as createPresignedPost (test/objects/post-policy.test.ts, byte for
 // byte), but: dates formatted once per second, the signing key kept per day, the policy text up to the key and its
 // base64 kept per second and form, and the HMAC written by hand over buffers kept for the purpose.
-import { createHmac, hash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { Credentials, PolicyInput } from '../objects/post-policy.js'
-
-const ALGORITHM = 'AWS4-HMAC-SHA256'
+import { ALGORITHM, signingKey } from '../objects/sigv4.js'
 
 // ISO 8601 to the second (and its compact X-Amz-Date form), memoized: every ticket of one second shares them.
 const seconds = new Map<number, { iso: string, amz: string }>()
@@ -23,13 +22,11 @@ function atSecond (ms: number): { iso: string, amz: string } {
 
 let cachedKey: { id: string, key: Buffer } | undefined
 
-function signingKey (secret: string, shortDate: string, region: string): Buffer {
+/** The signing key, kept for the day (and region and secret) it was derived for. */
+function daySigningKey (secret: string, shortDate: string, region: string): Buffer {
   const id = `${shortDate}/${region}/${secret}`
-  if (cachedKey?.id === id) return cachedKey.key
-  const hmac = (k: string | Buffer, data: string) => createHmac('sha256', k).update(data).digest()
-  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, shortDate), region), 's3'), 'aws4_request')
-  cachedKey = { id, key }
-  return key
+  if (cachedKey?.id !== id) cachedKey = { id, key: signingKey(secret, shortDate, region) }
+  return cachedKey.key
 }
 
 /**
@@ -141,7 +138,7 @@ function lookUp (input: PolicyInput, amz: string): Template {
   let rest = head.toString('latin1', whole)
   // The rest is re-encoded per ticket as UTF-8: exact only when it is ASCII (then latin1 and UTF-8 agree).
   if (Buffer.byteLength(rest) !== rest.length) { b64 = ''; rest = head.toString() }
-  const made = { id, credentials: c, fields, b64, rest, hmac: new PrefixedHmac(signingKey(c.secretAccessKey, shortDate, input.region), b64) }
+  const made = { id, credentials: c, fields, b64, rest, hmac: new PrefixedHmac(daySigningKey(c.secretAccessKey, shortDate, input.region), b64) }
   templates.set(id, made)
   return made
 }

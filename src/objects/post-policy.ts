@@ -5,6 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { appError } from '../errors.js'
 import { fastSignPostPolicy } from '../fast/post-policy.js'
+import { ALGORITHM, signingKey } from './sigv4.js'
 
 export interface Credentials { accessKeyId: string, secretAccessKey: string, sessionToken?: string }
 
@@ -19,14 +20,6 @@ export interface PolicyInput {
   credentials: Credentials
   region: string
   now: Date
-}
-
-const ALGORITHM = 'AWS4-HMAC-SHA256'
-
-/** The SigV4 signing key of a day, region and the s3 service (the signer keeps its own: fast/post-policy.ts). */
-function signingKey (secret: string, shortDate: string, region: string): Buffer {
-  const hmac = (k: string | Buffer, data: string) => createHmac('sha256', k).update(data).digest()
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, shortDate), region), 's3'), 'aws4_request')
 }
 
 /**
